@@ -1,0 +1,162 @@
+/**
+ * Forge's one vocabulary for code hosts. Adapters (github/, gitlab/) translate to and from it;
+ * core code never branches on which forge it talks to.
+ */
+
+export type ForgeKind = 'github' | 'gitlab';
+
+/** A repository (GitHub) or project (GitLab). `path` may hold subgroups: `group/sub/project`. */
+export interface RepoRef {
+  forge: ForgeKind;
+  /** GitHub App installation id; absent on GitLab. */
+  installationId?: number;
+  path: string;
+  /** HTTPS clone URL taken from the webhook payload (never carries credentials). */
+  cloneUrl: string;
+  defaultBranch: string;
+  /** Link to the repository's web page. */
+  webUrl: string;
+}
+
+export interface Actor {
+  login: string;
+  id: number;
+  isBot: boolean;
+}
+
+/** Where a comment lives: an issue, a change request's conversation, or a review thread. */
+export type CommentPlace =
+  | { type: 'issue'; number: number }
+  | { type: 'change_request'; number: number }
+  | { type: 'review_thread'; number: number; threadId: string };
+
+export interface CommentRef {
+  id: number;
+  place: CommentPlace;
+  url?: string;
+}
+
+/** Normalized webhook event: what the core reacts to. */
+export type ForgeEvent =
+  | {
+      kind: 'comment';
+      deliveryId: string;
+      repo: RepoRef;
+      actor: Actor;
+      comment: CommentRef & { body: string };
+      /** The issue or change request the comment is on. */
+      subject: { number: number; title: string; body: string; isChangeRequest: boolean };
+    }
+  | {
+      kind: 'labeled';
+      deliveryId: string;
+      repo: RepoRef;
+      actor: Actor;
+      label: string;
+      subject: { number: number; title: string; body: string; isChangeRequest: false };
+    }
+  | {
+      kind: 'change_request_closed';
+      deliveryId: string;
+      repo: RepoRef;
+      actor: Actor;
+      number: number;
+      merged: boolean;
+    };
+
+/** Permission on a repository, from the forge's own permission API (never author association). */
+export type RepoPermission = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
+
+export interface ChangeRequest {
+  number: number;
+  url: string;
+  headBranch: string;
+  headSha: string;
+  baseBranch: string;
+  /** Head lives in another repository (a fork). */
+  isFork: boolean;
+  state: 'open' | 'closed' | 'merged';
+}
+
+export interface Issue {
+  number: number;
+  title: string;
+  body: string;
+  url: string;
+  isChangeRequest: boolean;
+}
+
+export type CheckStatus = 'queued' | 'in_progress' | 'completed';
+export type CheckConclusion = 'success' | 'failure' | 'cancelled' | 'neutral';
+
+export interface CheckReport {
+  /** Commit the check hangs on. */
+  sha: string;
+  status: CheckStatus;
+  conclusion?: CheckConclusion;
+  title: string;
+  /** Markdown. */
+  summary: string;
+  detailsUrl?: string;
+  /** Stable key (task id + turn) so a retried job updates instead of duplicating. */
+  externalId: string;
+}
+
+export interface GitCredentials {
+  username: string;
+  password: string;
+}
+
+export interface ForgeWords {
+  /** "pull request" / "merge request" */
+  changeRequest: string;
+  /** "PR" / "MR" */
+  changeRequestShort: string;
+  /** `#12` / `!12` */
+  changeRequestRef(n: number): string;
+  issueRef(n: number): string;
+}
+
+/**
+ * One instance per repository (and installation). Reads, and idempotent writes.
+ * Implemented by GitHubForge and (later) GitLabForge; both pass test/contract.
+ */
+export interface Forge {
+  readonly kind: ForgeKind;
+  readonly repo: RepoRef;
+  readonly words: ForgeWords;
+
+  getPermission(login: string): Promise<RepoPermission>;
+  getIssue(number: number): Promise<Issue>;
+  getChangeRequest(number: number): Promise<ChangeRequest>;
+  findOpenChangeRequest(headBranch: string): Promise<ChangeRequest | undefined>;
+  branchExists(branch: string): Promise<boolean>;
+
+  addReaction(comment: CommentRef, reaction: 'eyes'): Promise<void>;
+  /** Plain new comment (short replies). */
+  postComment(issueNumber: number, body: string): Promise<{ id: number }>;
+  /**
+   * Create-or-edit the comment that carries `marker` (a hidden HTML comment). `knownId` skips the
+   * search when the caller remembers it. Never creates a second one.
+   */
+  ensureComment(issueNumber: number, marker: string, body: string, knownId?: number): Promise<{ id: number }>;
+  /** Create or update the progress check (GitHub check run / GitLab commit status). */
+  reportCheck(report: CheckReport, knownId?: number): Promise<{ id: number }>;
+
+  createChangeRequest(input: {
+    head: string;
+    base: string;
+    title: string;
+    body: string;
+    draft: boolean;
+  }): Promise<ChangeRequest>;
+  updateChangeRequest(number: number, input: { title?: string; body?: string }): Promise<void>;
+
+  /** Short-lived credentials for host-side git over HTTPS. Never given to an agent. */
+  gitCredentials(): Promise<GitCredentials>;
+}
+
+/** Builds a Forge for the repository an event or task names. */
+export interface ForgeFactory {
+  forRepo(repo: RepoRef): Promise<Forge>;
+}
