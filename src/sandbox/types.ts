@@ -1,0 +1,79 @@
+/**
+ * Where an agent runs. The host owns the checkout (clone, commit, push); a sandbox only executes
+ * commands in it. No forge token ever enters a sandbox.
+ */
+
+export interface SandboxLimits {
+  memoryMb?: number;
+  cpus?: number;
+  pids?: number;
+}
+
+export interface SandboxSpec {
+  /** Host path of the turn's checkout. */
+  checkoutDir: string;
+  /** Host directory kept per task for the agent's home (CLI sessions); created if missing. */
+  homeDir: string;
+  /** The complete environment the agent sees. Nothing else from Forge's environment leaks in. */
+  env: Record<string, string>;
+  /** Labels for finding orphans (task id, turn). */
+  labels: Record<string, string>;
+  image?: string;
+  limits?: SandboxLimits;
+}
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface ExecOptions {
+  /** Aborting kills the command (and everything it started). */
+  signal?: AbortSignal;
+  /** Wall-clock limit in ms. */
+  timeoutMs?: number;
+  /** Kill after this long without any output. */
+  idleTimeoutMs?: number;
+  /** Written to the command's stdin, then closed. */
+  stdin?: string;
+  /** Extra environment for this command only. */
+  env?: Record<string, string>;
+  onLine(stream: OutputStream, line: string): void;
+}
+
+export type ExecEnd = 'exited' | 'aborted' | 'timeout' | 'idle_timeout' | 'oom';
+
+export interface ExecResult {
+  exitCode: number | null;
+  end: ExecEnd;
+  durationMs: number;
+}
+
+export interface SandboxSession {
+  /** Path of the checkout as the command sees it. */
+  readonly workdir: string;
+  /** Path of the agent's home as the command sees it. */
+  readonly homeDir: string;
+  /** Path of a per-turn scratch directory for prompt files, as the command sees it. */
+  readonly scratchDir: string;
+  /** Host path of that scratch directory (to write prompt files into). */
+  readonly hostScratchDir: string;
+  exec(argv: string[], options: ExecOptions): Promise<ExecResult>;
+  /** Idempotent; always called in `finally`. */
+  destroy(): Promise<void>;
+}
+
+export interface Sandbox {
+  readonly kind: 'local' | 'docker';
+  create(spec: SandboxSpec): Promise<SandboxSession>;
+  /** Remove leftovers of crashed workers; returns how many were removed. */
+  reapOrphans(): Promise<number>;
+}
+
+export class SandboxError extends Error {
+  constructor(
+    readonly code: 'engine_unreachable' | 'image_missing' | 'start_failed',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SandboxError';
+  }
+}
