@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { SETTINGS, type SettingDef, type SettingKey } from './settings.js';
+
+type Parsed<K extends SettingKey> = z.output<(typeof SETTINGS)[K]['schema']>;
+type WithDefault = { [K in SettingKey]: (typeof SETTINGS)[K] extends { default: string } ? K : never }[SettingKey];
+
+/** Operator configuration, parsed once at start-up. */
+export type ForgeConfig = { [K in WithDefault]: Parsed<K> } & { [K in Exclude<SettingKey, WithDefault>]?: Parsed<K> };
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Forge configuration is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Reads `FORGE_CONFIG` (YAML) if set, then the environment (env wins), validates every key and
+ * throws a ConfigError naming each bad key and the expected form.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ForgeConfig {
+  const problems: string[] = [];
+  const fromYaml = readYaml(env.FORGE_CONFIG, problems);
+  const out: Record<string, unknown> = {};
+
+  for (const [key, def] of Object.entries(SETTINGS) as [SettingKey, SettingDef][]) {
+    const envValue = env[def.env];
+    const yamlValue = def.yaml ? fromYaml[def.yaml] : undefined;
+    const raw = envValue !== undefined && envValue !== '' ? envValue : (yamlValue ?? def.default);
+    if (raw === undefined) continue;
+    const result = def.schema.safeParse(raw);
+    if (result.success) {
+      out[key] = result.data;
+    } else {
+      const where = envValue ? def.env : `${def.yaml} (in ${env.FORGE_CONFIG})`;
+      const shown = def.secret ? '' : ` (got ${JSON.stringify(raw)})`;
+      problems.push(`${where}: ${result.error.issues[0]?.message ?? 'invalid value'}${shown}`);
+    }
+  }
+  if (out.privateKey === undefined && out.privateKeyPath !== undefined) {
+    try {
+      out.privateKey = readFileSync(String(out.privateKeyPath), 'utf8');
+    } catch (error) {
+      problems.push(`PRIVATE_KEY_PATH: cannot read ${out.privateKeyPath} (${(error as Error).message})`);
+    }
+  }
+  if (typeof out.privateKey === 'string') out.privateKey = out.privateKey.replace(/\\n/g, '\n');
+  for (const unknown of Object.keys(fromYaml)) {
+    if (!Object.values(SETTINGS).some((d: SettingDef) => d.yaml === unknown)) {
+      problems.push(`${unknown} (in ${env.FORGE_CONFIG}): unknown setting`);
+    }
+  }
+  const role = out.role;
+  if (role !== 'web' && out.agent === 'command' && out.agentCommand === undefined) {
+    problems.push('FORGE_AGENT_COMMAND: required when FORGE_AGENT is `command` (a shell command run in the checkout)');
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return out as ForgeConfig;
+}
+
+/** GitHub App credentials are required to talk to GitHub; checked where the App is built. */
+export function requireGitHubApp(config: ForgeConfig): { appId: number; privateKey: string; webhookSecret: string } {
+  const missing = [
+    config.appId === undefined && 'APP_ID: required (the GitHub App id)',
+    config.privateKey === undefined && 'PRIVATE_KEY or PRIVATE_KEY_PATH: required (the App private key, PEM)',
+    config.webhookSecret === undefined && 'WEBHOOK_SECRET: required (the App webhook secret)',
+  ].filter((p): p is string => typeof p === 'string');
+  if (missing.length) throw new ConfigError(missing);
+  return { appId: config.appId!, privateKey: config.privateKey!, webhookSecret: config.webhookSecret! };
+}
+
+/** API base URL: github.com, or GitHub Enterprise Server at `<protocol>://<host>/api/v3`. */
+export function githubApiBase(config: ForgeConfig): string {
+  return config.gheHost ? `${config.gheProtocol}://${config.gheHost}/api/v3` : 'https://api.github.com';
+}
+
+function readYaml(path: string | undefined, problems: string[]): Record<string, unknown> {
+  if (!path) return {};
+  try {
+    const doc = parseYaml(readFileSync(path, 'utf8')) ?? {};
+    if (typeof doc !== 'object' || Array.isArray(doc)) {
+      problems.push(`FORGE_CONFIG: ${path} must hold a YAML mapping of settings`);
+      return {};
+    }
+    return doc as Record<string, unknown>;
+  } catch (error) {
+    problems.push(`FORGE_CONFIG: cannot read ${path} (${(error as Error).message.split('\n')[0]})`);
+    return {};
+  }
+}
