@@ -1,0 +1,75 @@
+import type { Task, TaskState, Turn, TurnState } from './types.js';
+
+/** Every allowed turn transition, in one place. */
+const TURN_TRANSITIONS: Record<TurnState, readonly TurnState[]> = {
+  queued: ['running', 'cancelled'],
+  // running → running: a worker crashed and another picked the turn up again.
+  running: ['running', 'completed', 'failed', 'cancelled'],
+  completed: [],
+  failed: [],
+  cancelled: [],
+};
+
+export class TransitionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TransitionError';
+  }
+}
+
+export function isFinished(state: TurnState): boolean {
+  return TURN_TRANSITIONS[state].length === 0;
+}
+
+export function canTransition(from: TurnState, to: TurnState): boolean {
+  return TURN_TRANSITIONS[from].includes(to);
+}
+
+/** Moves a turn to `to` (mutating the task), and derives the task's state from its turns. */
+export function transitionTurn(task: Task, n: number, to: TurnState, patch: Partial<Turn> = {}, now = new Date()): Turn {
+  const turn = task.turns.find((t) => t.n === n);
+  if (!turn) throw new TransitionError(`task ${task.id} has no turn ${n}`);
+  if (!canTransition(turn.state, to)) {
+    throw new TransitionError(`turn ${n} of task ${task.id} cannot go from ${turn.state} to ${to}`);
+  }
+  Object.assign(turn, patch);
+  turn.state = to;
+  if (to === 'running') {
+    turn.startedAt = now.toISOString();
+    turn.attempts += 1;
+  }
+  if (isFinished(to)) turn.finishedAt = now.toISOString();
+  if (isFinished(to) && task.dispatchedTurn === n) task.dispatchedTurn = undefined;
+  task.state = deriveTaskState(task);
+  task.updatedAt = now.toISOString();
+  return turn;
+}
+
+export function closeTask(task: Task, now = new Date()): Turn[] {
+  const cancelled: Turn[] = [];
+  for (const turn of task.turns) {
+    if (turn.state === 'queued') {
+      transitionTurn(task, turn.n, 'cancelled', { endReason: 'task_closed', error: 'The task ended before this turn ran.' }, now);
+      cancelled.push(turn);
+    }
+  }
+  task.state = 'closed';
+  task.closedAt = now.toISOString();
+  task.updatedAt = task.closedAt;
+  return cancelled;
+}
+
+export function deriveTaskState(task: Task): TaskState {
+  if (task.state === 'closed') return 'closed';
+  if (task.turns.some((t) => t.state === 'running')) return 'running';
+  if (task.turns.some((t) => t.state === 'queued')) return 'queued';
+  return 'awaiting_instruction';
+}
+
+export function nextQueuedTurn(task: Task): Turn | undefined {
+  return task.turns.find((t) => t.state === 'queued');
+}
+
+export function runningTurn(task: Task): Turn | undefined {
+  return task.turns.find((t) => t.state === 'running');
+}

@@ -1,0 +1,71 @@
+import type { RunOptions } from '../commands/types.js';
+import type { CommentPlace, RepoRef } from '../forge/types.js';
+import type { Usage } from '../agents/types.js';
+
+/**
+ * A task is the durable conversation bound to one issue and the change request it opens;
+ * a turn is one run of the agent on it.
+ */
+export type TaskState = 'queued' | 'running' | 'awaiting_instruction' | 'closed';
+export type TurnState = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** Why a turn that did not complete ended; drives the wording users see. */
+export type TurnEndReason =
+  | 'agent_failed'
+  | 'stopped'
+  | 'timeout'
+  | 'idle_timeout'
+  | 'worker_lost'
+  | 'push_rejected'
+  | 'task_closed'
+  | 'error';
+
+export interface Turn {
+  n: number;
+  /** Snapshot of the instruction when the turn was triggered: later edits change nothing. */
+  instruction: string;
+  requestedBy: string;
+  place: CommentPlace;
+  commentId?: number;
+  deliveryId: string;
+  options: RunOptions;
+  state: TurnState;
+  createdAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** Times a worker picked the turn up (more than one after a worker crash). */
+  attempts: number;
+  endReason?: TurnEndReason;
+  /** User-facing explanation when the turn did not complete. */
+  error?: string;
+  commitSha?: string;
+  /** Files the agent changed that Forge could not push (e.g. workflows). */
+  excludedPaths?: string[];
+  summary?: string;
+  usage?: Usage;
+  checkRunId?: number;
+  /** Set when nothing changed. */
+  noChanges?: boolean;
+}
+
+export interface Task {
+  v: 1;
+  id: string;
+  repo: RepoRef;
+  issueNumber: number;
+  issueTitle: string;
+  /** Set when the task was started on a change request, or once it opened one. */
+  changeRequest?: { number: number; url: string };
+  branch?: string;
+  requestedBy: string;
+  state: TaskState;
+  createdAt: string;
+  updatedAt: string;
+  closedAt?: string;
+  turns: Turn[];
+  /** The turn handed to the queue and not finished yet: at most one per task. */
+  dispatchedTurn?: number;
+  stickyCommentId?: number;
+  /** Agent session ids by agent name, for resuming across turns. */
+  sessions?: Record<string, string>;
+}
