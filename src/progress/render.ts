@@ -1,0 +1,134 @@
+import { formatDuration } from '../config/duration.js';
+import type { ForgeWords } from '../forge/types.js';
+import type { Task, Turn } from '../tasks/types.js';
+
+/** Pure markdown rendering for the sticky comment and the check run. */
+
+export type Phase = 'queued' | 'preparing' | 'agent' | 'pushing' | 'change_request' | 'finished';
+
+export interface TurnView {
+  phase: Phase;
+  /** Latest thing the agent did, one line. */
+  activity?: string;
+  /** Waiting turns ahead of this one (0 = next). */
+  ahead?: number;
+  now: Date;
+  logUrl?: string;
+}
+
+export function stickyMarker(taskId: string): string {
+  return `<!-- forge:task:${taskId} -->`;
+}
+
+const STATE_TITLE: Record<Turn['state'], string> = {
+  queued: '⏳ Queued',
+  running: '🔨 Working',
+  completed: '✅ Done',
+  failed: '❌ Failed',
+  cancelled: '⏹️ Stopped',
+};
+
+const STEPS: { phase: Phase; label: (w: ForgeWords) => string }[] = [
+  { phase: 'preparing', label: () => 'Prepare a checkout' },
+  { phase: 'agent', label: () => 'Agent works on the instruction' },
+  { phase: 'pushing', label: () => 'Commit and push' },
+  { phase: 'change_request', label: (w) => `Open or update the ${w.changeRequest}` },
+];
+
+export function renderSticky(task: Task, turn: Turn, view: TurnView, words: ForgeWords): string {
+  const lines = [stickyMarker(task.id), `### Forge · ${STATE_TITLE[turn.state]}`, ''];
+  lines.push(`> ${oneLine(turn.instruction, 200)}`, '');
+  lines.push(`Turn ${turn.n}, asked by @${turn.requestedBy}${task.branch ? ` · branch \`${task.branch}\`` : ''}`, '');
+  if (turn.state === 'queued') {
+    lines.push(view.ahead ? `Waiting for ${view.ahead} earlier turn${view.ahead > 1 ? 's' : ''} of this task to finish.` : 'Starting soon.');
+  } else {
+    lines.push(...renderSteps(turn, view, words));
+  }
+  const elapsed = turn.startedAt ? (turn.finishedAt ? Date.parse(turn.finishedAt) : view.now.getTime()) - Date.parse(turn.startedAt) : 0;
+  const footer = [turn.startedAt ? `⏱ ${formatDuration(Math.max(0, elapsed))}` : undefined, view.logUrl ? `[log](${view.logUrl})` : undefined]
+    .filter(Boolean)
+    .join(' · ');
+  if (footer) lines.push('', footer);
+  lines.push(...renderOutcome(task, turn, words));
+  const earlier = task.turns.filter((t) => t.n < turn.n);
+  if (earlier.length) {
+    lines.push('', '<details><summary>Earlier turns</summary>', '');
+    for (const t of earlier) lines.push(`- Turn ${t.n} (${t.state}${t.commitSha ? `, ${t.commitSha.slice(0, 7)}` : ''}): ${oneLine(t.instruction, 80)}`);
+    lines.push('', '</details>');
+  }
+  return lines.join('\n');
+}
+
+function renderSteps(turn: Turn, view: TurnView, words: ForgeWords): string[] {
+  const current = STEPS.findIndex((s) => s.phase === view.phase);
+  const finished = view.phase === 'finished';
+  return STEPS.map((step, i) => {
+    const done = finished ? turn.state === 'completed' || i < lastReached(turn) : i < current;
+    const active = !finished && i === current;
+    const suffix = active && step.phase === 'agent' && view.activity ? ` — ${oneLine(view.activity, 120)}` : '';
+    return `- [${done ? 'x' : ' '}] ${step.label(words)}${active ? ' …' : ''}${suffix}`;
+  });
+}
+
+/** For a turn that ended early, how far it got (used to tick the checklist honestly). */
+function lastReached(turn: Turn): number {
+  if (turn.commitSha) return 3;
+  if (turn.startedAt) return 1;
+  return 0;
+}
+
+function renderOutcome(task: Task, turn: Turn, words: ForgeWords): string[] {
+  const out: string[] = [];
+  const cr = task.changeRequest;
+  if (turn.state === 'completed') {
+    if (turn.noChanges) out.push('', `The agent finished without changing any file, so there is no new commit${cr ? '' : ` and no ${words.changeRequest}`}.`);
+    else if (cr) out.push('', `**${capitalize(words.changeRequest)}:** ${words.changeRequestRef(cr.number)} — ${cr.url}`);
+  }
+  if (turn.state === 'failed' || turn.state === 'cancelled') {
+    if (turn.error) out.push('', `**What happened:** ${turn.error}`);
+    if (turn.commitSha) {
+      out.push('', `The work so far is kept: commit \`${turn.commitSha.slice(0, 7)}\` on \`${task.branch}\`${cr ? ` (${words.changeRequestRef(cr.number)})` : ''}.`);
+    }
+    out.push('', `Comment \`/forge <instruction>\` to try again or continue${turn.commitSha ? ' from there' : ''}.`);
+  }
+  if (turn.excludedPaths?.length) {
+    out.push(
+      '',
+      `**Not pushed:** Forge may not change workflow files, so these were left out: ${turn.excludedPaths.map((p) => `\`${p}\``).join(', ')}.`,
+    );
+  }
+  if (turn.summary && turn.state === 'completed') out.push('', '<details><summary>Agent summary</summary>', '', turn.summary, '', '</details>');
+  return out;
+}
+
+export function renderCheckSummary(task: Task, turn: Turn, view: TurnView, words: ForgeWords): { title: string; summary: string } {
+  const title =
+    turn.state === 'running'
+      ? `Turn ${turn.n}: ${view.phase === 'agent' ? 'agent working' : view.phase}`
+      : `Turn ${turn.n}: ${turn.state}`;
+  const body = renderSticky(task, turn, view, words).split('\n').slice(1).join('\n');
+  return { title, summary: body };
+}
+
+export function renderPullRequestBody(task: Task, turn: Turn, words: ForgeWords): string {
+  const lines = [
+    `Closes ${words.issueRef(task.issueNumber)}`,
+    '',
+    `Requested by @${turn.requestedBy} in ${words.issueRef(task.issueNumber)}: ${oneLine(turn.instruction, 300)}`,
+  ];
+  if (turn.summary) lines.push('', '### What the agent did', '', turn.summary);
+  if (turn.excludedPaths?.length) {
+    lines.push('', `Left out (workflow files need the \`workflows\` permission): ${turn.excludedPaths.map((p) => `\`${p}\``).join(', ')}`);
+  }
+  lines.push('', `<sub>Opened by Forge · task \`${task.id}\`. Comment \`/forge <instruction>\` here to ask for changes.</sub>`);
+  return lines.join('\n');
+}
+
+export function oneLine(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

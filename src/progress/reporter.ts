@@ -1,0 +1,111 @@
+import type { CheckReport, Forge } from '../forge/types.js';
+
+export interface ReporterOptions {
+  forge: Forge;
+  issueNumber: number;
+  marker: string;
+  /** Remembered ids from earlier turns or attempts, so nothing is created twice. */
+  stickyId?: number;
+  /** GitHub asks for at least a second between writes. */
+  minIntervalMs?: number;
+  redact(text: string): string;
+  onError(error: unknown): void;
+}
+
+/**
+ * Coalesces progress into at most one API write per interval: the sticky comment and the check run
+ * are "desired states"; a single writer loop sends whichever changed, latest value wins.
+ */
+export class ProgressReporter {
+  writes = 0;
+  stickyId?: number;
+  checkId?: number;
+  private sticky?: string;
+  private check?: Omit<CheckReport, 'sha'> & { sha?: string };
+  private dirty = { sticky: false, check: false };
+  private lastWriteAt = 0;
+  private failures = 0;
+  private timer?: NodeJS.Timeout;
+  private writing?: Promise<void>;
+  private readonly minIntervalMs: number;
+
+  constructor(private readonly options: ReporterOptions) {
+    this.stickyId = options.stickyId;
+    this.minIntervalMs = options.minIntervalMs ?? 1000;
+  }
+
+  setSticky(body: string): void {
+    const text = this.options.redact(body);
+    if (text === this.sticky) return;
+    this.sticky = text;
+    this.dirty.sticky = true;
+    this.schedule();
+  }
+
+  /** The check needs a commit; without `sha` it waits until one is known. */
+  setCheck(report: Omit<CheckReport, 'sha'> & { sha?: string }, knownId?: number): void {
+    if (knownId !== undefined && this.checkId === undefined) this.checkId = knownId;
+    this.check = { ...report, summary: this.options.redact(report.summary), title: this.options.redact(report.title) };
+    this.dirty.check = true;
+    this.schedule();
+  }
+
+  /** Writes everything pending now (still spaced by the interval) and waits for it. */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.dirty.sticky || (this.dirty.check && this.check?.sha)) {
+      await this.writing;
+      const wait = this.lastWriteAt + this.minIntervalMs - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await this.writeOne();
+    }
+    await this.writing;
+  }
+
+  private schedule(): void {
+    if (this.timer || this.writing) return;
+    const wait = Math.max(0, this.lastWriteAt + this.minIntervalMs - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.writeOne().then(() => {
+        if (this.dirty.sticky || (this.dirty.check && this.check?.sha)) this.schedule();
+      });
+    }, wait);
+    this.timer.unref?.();
+  }
+
+  private writeOne(): Promise<void> {
+    if (this.writing) return this.writing;
+    const run = async () => {
+      let surface: 'sticky' | 'check' | undefined;
+      try {
+        if (this.dirty.sticky && this.sticky !== undefined) {
+          surface = 'sticky';
+          this.dirty.sticky = false;
+          const body = this.sticky;
+          const { id } = await this.options.forge.ensureComment(this.options.issueNumber, this.options.marker, body, this.stickyId);
+          this.stickyId = id;
+          this.writes++;
+        } else if (this.dirty.check && this.check?.sha) {
+          surface = 'check';
+          this.dirty.check = false;
+          const report = this.check as CheckReport;
+          const { id } = await this.options.forge.reportCheck(report, this.checkId);
+          this.checkId = id;
+          this.writes++;
+        }
+      } catch (error) {
+        this.options.onError(error);
+        // Retry a failed write a few times: the last state of a turn must reach the user.
+        if (surface && ++this.failures <= 3) this.dirty[surface] = true;
+      } finally {
+        this.lastWriteAt = Date.now();
+      }
+    };
+    this.writing = run().finally(() => {
+      this.writing = undefined;
+    });
+    return this.writing;
+  }
+}
