@@ -16,8 +16,9 @@ export interface TurnView {
   logUrl?: string;
 }
 
-export function stickyMarker(taskId: string): string {
-  return `<!-- forge:task:${taskId} -->`;
+/** One sticky comment per task and per issue/change request it talks on. */
+export function stickyMarker(taskId: string, number: number): string {
+  return `<!-- forge:task:${taskId}:${number} -->`;
 }
 
 const STATE_TITLE: Record<Turn['state'], string> = {
@@ -36,7 +37,7 @@ const STEPS: { phase: Phase; label: (w: ForgeWords) => string }[] = [
 ];
 
 export function renderSticky(task: Task, turn: Turn, view: TurnView, words: ForgeWords): string {
-  const lines = [stickyMarker(task.id), `### Forge · ${STATE_TITLE[turn.state]}`, ''];
+  const lines = [stickyMarker(task.id, turn.place.number), `### Forge · ${STATE_TITLE[turn.state]}`, ''];
   lines.push(`> ${oneLine(turn.instruction, 200)}`, '');
   lines.push(`Turn ${turn.n}, asked by @${turn.requestedBy}${task.branch ? ` · branch \`${task.branch}\`` : ''}`, '');
   if (turn.state === 'queued') {

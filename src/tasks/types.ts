@@ -25,7 +25,10 @@ export interface Turn {
   /** Snapshot of the instruction when the turn was triggered: later edits change nothing. */
   instruction: string;
   requestedBy: string;
+  requestedById: number;
   place: CommentPlace;
+  /** Snapshot of the issue or change request the turn was asked on (title and body). */
+  context: { title: string; body: string };
   commentId?: number;
   deliveryId: string;
   options: RunOptions;
@@ -65,7 +68,8 @@ export interface Task {
   turns: Turn[];
   /** The turn handed to the queue and not finished yet: at most one per task. */
   dispatchedTurn?: number;
-  stickyCommentId?: number;
+  /** Sticky progress comment ids by the issue/change request number they live on. */
+  stickies?: Record<string, number>;
   /** Agent session ids by agent name, for resuming across turns. */
   sessions?: Record<string, string>;
 }

@@ -1,0 +1,174 @@
+import type { Logger } from 'pino';
+import { authorize } from '../commands/authorize.js';
+import { renderHelp } from '../commands/parse.js';
+import type { ForgeCommand, RunOptions } from '../commands/types.js';
+import type { Forge, ForgeEvent, ForgeFactory } from '../forge/types.js';
+import type { CancelBus } from '../tasks/cancel.js';
+import type { EventJob } from '../tasks/jobs.js';
+import type { TurnScheduler } from '../tasks/scheduler.js';
+import type { TaskStore } from '../tasks/store.js';
+import { closeTask, runningTurn } from '../tasks/transitions.js';
+import type { Task, Turn } from '../tasks/types.js';
+import { renderStatus } from './status.js';
+import { startTurnReplies } from './replies.js';
+
+export interface TriageDeps {
+  forges: ForgeFactory;
+  store: TaskStore;
+  scheduler: TurnScheduler;
+  cancel: CancelBus;
+  log: Logger;
+  allowedAgents: readonly string[];
+  defaultAgent: string;
+  triggerLabel: string;
+  botLogins: readonly string[];
+  logUrl(taskId: string): string | undefined;
+}
+
+/**
+ * Runs off the request path for every accepted event: authorize, acknowledge, then answer a
+ * command or queue a turn. Every step is idempotent — BullMQ may run this job twice.
+ */
+export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void> {
+  const event = job.event as unknown as ForgeEvent;
+  const command = job.command as ForgeCommand | null;
+  const log = deps.log.child({ deliveryId: event.deliveryId, repo: event.repo.path });
+
+  if (event.kind === 'change_request_closed') {
+    await endTask(event.repo, event.number, deps, log);
+    return;
+  }
+
+  const forge = await deps.forges.forRepo(event.repo);
+  const permission = await forge.getPermission(event.actor.login);
+  const decision = authorize({ actor: event.actor, permission, botLogins: deps.botLogins });
+  const subject = event.subject;
+  if (decision.decision === 'ignore') {
+    log.info({ actor: event.actor.login, reason: decision.reason }, 'event ignored');
+    return;
+  }
+  if (decision.decision === 'refuse') {
+    log.info({ actor: event.actor.login, permission }, 'trigger refused');
+    await forge.postComment(subject.number, decision.reply);
+    return;
+  }
+  if (event.kind === 'comment') {
+    await forge.addReaction(event.comment, 'eyes').catch((error) => log.warn({ err: error }, 'could not add reaction'));
+  }
+
+  const cmd: ForgeCommand =
+    event.kind === 'labeled'
+      ? { kind: 'run', instruction: `${subject.title}\n\n${subject.body}`.trim(), options: {} }
+      : (command ?? { kind: 'invalid', reply: 'Forge could not read this command.' });
+
+  switch (cmd.kind) {
+    case 'invalid':
+      await forge.postComment(subject.number, cmd.reply);
+      return;
+    case 'help':
+      await forge.postComment(subject.number, renderHelp({ allowedAgents: deps.allowedAgents, triggerLabel: deps.triggerLabel }));
+      return;
+    case 'status': {
+      const task = await deps.store.findByNumber(event.repo, subject.number);
+      await forge.postComment(subject.number, renderStatus(task, forge.words, task ? deps.logUrl(task.id) : undefined));
+      return;
+    }
+    case 'stop': {
+      const task = await deps.store.findByNumber(event.repo, subject.number);
+      const turn = task && runningTurn(task);
+      if (!task || !turn) {
+        await forge.postComment(subject.number, 'Nothing is running here, so there is nothing to stop.');
+        return;
+      }
+      await deps.cancel.request(task.id, turn.n);
+      log.info({ taskId: task.id, turn: turn.n }, 'stop requested');
+      return;
+    }
+    case 'run':
+      await queueTurn(event, cmd.instruction, cmd.options, forge, deps, log);
+      return;
+  }
+}
+
+async function queueTurn(
+  event: Extract<ForgeEvent, { kind: 'comment' | 'labeled' }>,
+  instruction: string,
+  options: RunOptions,
+  forge: Forge,
+  deps: TriageDeps,
+  log: Logger,
+): Promise<void> {
+  const subject = event.subject;
+  let changeRequest: { number: number; url: string; branch: string } | undefined;
+  if (subject.isChangeRequest) {
+    const cr = await forge.getChangeRequest(subject.number);
+    if (cr.isFork) {
+      await forge.postComment(
+        subject.number,
+        `Forge does not run on ${forge.words.changeRequest}s from forks: it would run an instruction on code from outside this repository with write access to it. Push the branch to this repository and ask again there.`,
+      );
+      return;
+    }
+    if (cr.state !== 'open') {
+      await forge.postComment(subject.number, `This ${forge.words.changeRequest} is ${cr.state}; Forge only works on open ones.`);
+      return;
+    }
+    changeRequest = { number: cr.number, url: cr.url, branch: cr.headBranch };
+  }
+
+  const now = new Date().toISOString();
+  const { task: found } = await deps.store.findOrCreate(event.repo, subject.number, (id): Task => ({
+    v: 1,
+    id,
+    repo: event.repo,
+    issueNumber: subject.number,
+    issueTitle: subject.title,
+    ...(changeRequest ? { changeRequest: { number: changeRequest.number, url: changeRequest.url }, branch: changeRequest.branch } : {}),
+    requestedBy: event.actor.login,
+    state: 'queued',
+    createdAt: now,
+    updatedAt: now,
+    turns: [],
+  }));
+
+  const place =
+    event.kind === 'comment' ? event.comment.place : ({ type: 'issue', number: subject.number } as const);
+  const { result: turn } = await deps.store.update(found.id, (task): Turn => {
+    // A retried job finds the turn it already added.
+    const existing = task.turns.find((t) => t.deliveryId === event.deliveryId);
+    if (existing) return existing;
+    const added: Turn = {
+      n: task.turns.length + 1,
+      instruction,
+      requestedBy: event.actor.login,
+      requestedById: event.actor.id,
+      place,
+      context: { title: subject.title, body: subject.body },
+      ...(event.kind === 'comment' ? { commentId: event.comment.id } : {}),
+      deliveryId: event.deliveryId,
+      options: { agent: options.agent ?? deps.defaultAgent, ...(options.model ? { model: options.model } : {}) },
+      state: 'queued',
+      createdAt: now,
+      attempts: 0,
+    };
+    task.turns.push(added);
+    if (task.state === 'awaiting_instruction') task.state = 'queued';
+    task.updatedAt = now;
+    return added;
+  });
+  await deps.store.appendEvent(found.id, turn.n, 'state', `turn ${turn.n} queued by @${turn.requestedBy}`);
+  log.info({ taskId: found.id, turn: turn.n }, 'turn queued');
+  await deps.scheduler.dispatchNext(found.id);
+  await startTurnReplies({ forge, store: deps.store, scheduler: deps.scheduler, taskId: found.id, turn: turn.n, logUrl: deps.logUrl(found.id) });
+}
+
+async function endTask(repo: ForgeEvent['repo'], number: number, deps: TriageDeps, log: Logger): Promise<void> {
+  const task = await deps.store.findByNumber(repo, number);
+  if (!task || task.changeRequest?.number !== number) return;
+  const running = runningTurn(task);
+  await deps.store.update(task.id, (t) => {
+    if (t.state !== 'closed') closeTask(t);
+  });
+  if (running) await deps.cancel.request(task.id, running.n);
+  log.info({ taskId: task.id }, 'task closed with its change request');
+}

@@ -1,0 +1,315 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import type { AgentConclusion, AgentEvent, AgentResult, AgentRunner } from '../agents/types.js';
+import type { Forge, ForgeFactory } from '../forge/types.js';
+import { branchName, GitWorkspace } from '../git/workspace.js';
+import type { Redactor } from '../observability/redact.js';
+import { type Phase, renderCheckSummary, renderPullRequestBody, renderSticky, stickyMarker } from '../progress/render.js';
+import { ProgressReporter } from '../progress/reporter.js';
+import type { Sandbox, SandboxSession } from '../sandbox/types.js';
+import type { CancelBus } from './cancel.js';
+import { explainError } from './explain.js';
+import type { TurnJob } from './jobs.js';
+import { LogBuffer } from './log-buffer.js';
+import { buildPrompt } from './prompt.js';
+import type { TurnScheduler } from './scheduler.js';
+import type { TaskStore } from './store.js';
+import { isFinished, transitionTurn } from './transitions.js';
+import type { Task, Turn, TurnEndReason, TurnState } from './types.js';
+
+export interface TurnDeps {
+  store: TaskStore;
+  scheduler: TurnScheduler;
+  forges: ForgeFactory;
+  sandbox: Sandbox;
+  agents: ReadonlyMap<string, AgentRunner>;
+  cancel: CancelBus;
+  redactor: Redactor;
+  log: Logger;
+  workspaceRoot: string;
+  gitAuthor: { name: string; email: string };
+  draftPullRequests: boolean;
+  turnTimeoutMs: number;
+  idleTimeoutMs: number;
+  logUrl(taskId: string): string | undefined;
+  /** Spacing between forge writes (GitHub asks for ≥ 1 s). */
+  minWriteIntervalMs?: number;
+  /** Called once per finished turn with the number of forge API writes it made. */
+  onTurnWrites?(writes: number): void;
+  /** Fires when the worker shuts down; the turn keeps its work and ends. */
+  shutdownSignal?: AbortSignal;
+}
+
+/** GitHub refuses pushes that touch workflows unless the App has the `workflows` permission. */
+export function isWorkflowPath(path: string): boolean {
+  return path.startsWith('.github/workflows/');
+}
+
+interface Outcome {
+  state: Exclude<TurnState, 'queued' | 'running'>;
+  endReason?: TurnEndReason;
+  error?: string;
+}
+
+/**
+ * Runs one turn: checkout → sandbox → agent → commit and push from the host → open or update the
+ * change request → report. Safe to run twice for the same job (BullMQ is at-least-once): a finished
+ * turn is skipped, a running one (its worker died) starts again from the branch tip.
+ */
+export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
+  const { taskId, turn: n } = job;
+  const existing = await deps.store.get(taskId);
+  const before = existing?.turns.find((t) => t.n === n);
+  if (!existing || !before) return;
+  if (isFinished(before.state)) {
+    await deps.scheduler.dispatchNext(taskId);
+    return;
+  }
+  const resumed = before.state === 'running';
+  let { task } = await deps.store.update(taskId, (t) => {
+    transitionTurn(t, n, 'running');
+  });
+  const log = deps.log.child({ taskId, turn: n, repo: task.repo.path });
+  const forge = await deps.forges.forRepo(task.repo);
+  const turnOf = (t: Task): Turn => t.turns.find((x) => x.n === n)!;
+  const logUrl = deps.logUrl(taskId);
+  const where = turnOf(task).place.number;
+  const reporter = new ProgressReporter({
+    forge,
+    issueNumber: where,
+    marker: stickyMarker(taskId, where),
+    stickyId: task.stickies?.[String(where)],
+    minIntervalMs: deps.minWriteIntervalMs ?? 1000,
+    redact: (text) => deps.redactor.redact(text),
+    onError: (error) => log.warn({ err: error }, 'progress write failed'),
+  });
+  const lines = new LogBuffer((batch) => deps.store.appendEvent(taskId, n, 'output', batch.map((l) => deps.redactor.redact(l)).join('\n')));
+  const note = (text: string) => deps.store.appendEvent(taskId, n, 'state', deps.redactor.redact(text)).catch(() => undefined);
+  let phase: Phase = 'preparing';
+  let activity: string | undefined;
+  let checkSha: string | undefined;
+  const render = () => {
+    const view = { phase, now: new Date(), ...(activity ? { activity } : {}), ...(logUrl ? { logUrl } : {}) };
+    const turn = turnOf(task);
+    reporter.setSticky(renderSticky(task, turn, view, forge.words));
+    const check = renderCheckSummary(task, turn, view, forge.words);
+    reporter.setCheck({
+      ...(checkSha ? { sha: checkSha } : {}),
+      status: isFinished(turn.state) ? 'completed' : 'in_progress',
+      ...(isFinished(turn.state) ? { conclusion: turn.state === 'completed' ? 'success' : turn.state === 'failed' ? 'failure' : 'cancelled' } : {}),
+      title: check.title,
+      summary: check.summary,
+      externalId: `${taskId}-${n}`,
+      ...(logUrl ? { detailsUrl: logUrl } : {}),
+    }, turnOf(task).checkRunId);
+  };
+  const setPhase = (next: Phase) => {
+    phase = next;
+    render();
+  };
+
+  await note(resumed ? `turn ${n} picked up again after its worker stopped (attempt ${turnOf(task).attempts})` : `turn ${n} started`);
+  log.info({ resumed }, 'turn started');
+  render();
+
+  const tracker = deps.cancel.track(taskId, n);
+  const abort = new AbortController();
+  const onStop = () => abort.abort(tracker.signal.reason);
+  tracker.signal.addEventListener('abort', onStop, { once: true });
+  deps.shutdownSignal?.addEventListener('abort', () => abort.abort(new Error('shutdown')), { once: true });
+  if (await deps.cancel.isRequested(taskId, n)) abort.abort(new Error('stopped'));
+
+  let workspace: GitWorkspace | undefined;
+  let session: SandboxSession | undefined;
+  let outcome: Outcome = { state: 'failed', endReason: 'error', error: 'The turn ended unexpectedly.' };
+  const patch: Partial<Turn> = {};
+  try {
+    const creds = await forge.gitCredentials();
+    deps.redactor.add(creds.password);
+    const branch = await resolveBranch(task, forge);
+    task = (await deps.store.update(taskId, (t) => {
+      t.branch ??= branch;
+    })).task;
+    const remoteHasBranch = await forge.branchExists(task.branch!);
+    workspace = await GitWorkspace.clone({
+      root: join(deps.workspaceRoot, 'checkouts'),
+      taskId,
+      turn: n,
+      cloneUrl: task.repo.cloneUrl,
+      creds,
+      branch: remoteHasBranch ? task.branch! : task.repo.defaultBranch,
+      botName: deps.gitAuthor.name,
+      botEmail: deps.gitAuthor.email,
+    });
+    if (!remoteHasBranch) await workspace.createBranch(task.branch!);
+    if (task.changeRequest) checkSha = await workspace.headSha();
+
+    const agentName = turnOf(task).options.agent ?? 'command';
+    const agent = deps.agents.get(agentName);
+    if (!agent) throw new Error(`the agent "${agentName}" is not configured on this Forge`);
+    session = await deps.sandbox.create({
+      checkoutDir: workspace.dir,
+      homeDir: join(deps.workspaceRoot, 'homes', taskId),
+      env: {},
+      labels: { 'forge.task': taskId, 'forge.turn': String(n) },
+    });
+    setPhase('agent');
+    const turn = turnOf(task);
+    const result: AgentResult = abort.signal.aborted
+      ? { conclusion: 'cancelled' }
+      : await agent.run(
+          {
+            taskId,
+            prompt: buildPrompt(task, turn, forge.words),
+            ...(turn.options.model ? { model: turn.options.model } : {}),
+            ...(task.sessions?.[agentName] ? { sessionId: task.sessions[agentName] } : {}),
+          },
+          {
+            session,
+            signal: abort.signal,
+            timeoutMs: deps.turnTimeoutMs,
+            idleTimeoutMs: deps.idleTimeoutMs,
+            onLine: (_stream, line) => lines.push(line),
+            onEvent: (event: AgentEvent) => {
+              if (event.type === 'tool') activity = `${event.name}${event.detail ? `: ${event.detail}` : ''}`;
+              else if (event.type === 'message') activity = event.text;
+              else return;
+              render();
+            },
+          },
+        );
+    await lines.flush();
+    patch.summary = result.summary ? deps.redactor.redact(result.summary).slice(0, 20_000) : undefined;
+    if (result.usage) patch.usage = result.usage;
+    if (result.sessionId) {
+      const sessionId = result.sessionId;
+      task = (await deps.store.update(taskId, (t) => {
+        t.sessions = { ...t.sessions, [agentName]: sessionId };
+      })).task;
+    }
+    outcome = outcomeOf(result, abort.signal, deps);
+    await note(`agent finished: ${result.conclusion}${result.exitCode !== undefined ? ` (exit ${result.exitCode})` : ''}`);
+
+    // Whatever happened, the agent's work is kept: committed (as WIP when the turn did not
+    // complete) and pushed.
+    setPhase('pushing');
+    const wip = outcome.state !== 'completed';
+    const commit = await workspace.commitAll({
+      message: commitMessage(task, turnOf(task), wip),
+      authorName: deps.gitAuthor.name,
+      authorEmail: deps.gitAuthor.email,
+      coAuthors: [coAuthor(turnOf(task))],
+      exclude: isWorkflowPath,
+    });
+    if (commit?.excluded.length) patch.excludedPaths = commit.excluded;
+    if (!commit) {
+      patch.noChanges = true;
+      await note('no changes to commit');
+    } else {
+      const pushed = await workspace.push(creds, task.branch!);
+      if (!pushed.ok) {
+        // Never force. Keep the work on a branch of its own and say where.
+        const rescue = `${task.branch}-turn-${n}`;
+        const second = await workspace.push(creds, rescue);
+        const kept = second.ok ? ` The work is kept on branch \`${rescue}\`.` : '';
+        outcome = {
+          state: 'failed',
+          endReason: 'push_rejected',
+          error: `Forge could not push to \`${task.branch}\`: ${pushed.reason === 'rejected_non_fast_forward' ? 'the branch moved while the agent worked' : 'the push was refused'}.${kept}`,
+        };
+      } else {
+        patch.commitSha = commit.sha;
+        checkSha = commit.sha;
+        await note(`pushed ${commit.sha.slice(0, 7)} to ${task.branch}`);
+        if (!task.changeRequest) {
+          setPhase('change_request');
+          const cr = await forge.createChangeRequest({
+            head: task.branch!,
+            base: task.repo.defaultBranch,
+            title: oneLineTitle(task, turnOf(task)),
+            body: deps.redactor.redact(renderPullRequestBody(task, { ...turnOf(task), ...patch }, forge.words)),
+            draft: deps.draftPullRequests || wip,
+          });
+          task = (await deps.store.update(taskId, (t) => {
+            t.changeRequest = { number: cr.number, url: cr.url };
+          })).task;
+          await deps.store.indexChangeRequest(task, cr.number);
+          await note(`opened ${forge.words.changeRequestShort} ${forge.words.changeRequestRef(cr.number)}`);
+        }
+      }
+    }
+  } catch (error) {
+    log.error({ err: error }, 'turn failed');
+    outcome = { state: 'failed', endReason: 'error', error: deps.redactor.redact(explainError(error)) };
+  } finally {
+    tracker.signal.removeEventListener('abort', onStop);
+    tracker.release();
+    await lines.flush().catch(() => undefined);
+    await session?.destroy().catch((error) => log.warn({ err: error }, 'sandbox cleanup failed'));
+    await workspace?.dispose().catch((error) => log.warn({ err: error }, 'workspace cleanup failed'));
+  }
+
+  task = (await deps.store.update(taskId, (t) => {
+    const current = turnOf(t);
+    if (isFinished(current.state)) return;
+    transitionTurn(t, n, outcome.state, {
+      ...patch,
+      ...(outcome.endReason ? { endReason: outcome.endReason } : {}),
+      ...(outcome.error ? { error: outcome.error } : {}),
+    });
+  })).task;
+  phase = 'finished';
+  render();
+  await reporter.flush();
+  if (reporter.checkId !== undefined || reporter.stickyId !== undefined) {
+    task = (await deps.store.update(taskId, (t) => {
+      if (reporter.checkId !== undefined) turnOf(t).checkRunId = reporter.checkId;
+      if (reporter.stickyId !== undefined) t.stickies = { ...t.stickies, [String(where)]: reporter.stickyId };
+    })).task;
+  }
+  await note(`turn ${n} ${turnOf(task).state}${outcome.error ? `: ${outcome.error}` : ''}`);
+  log.info({ state: turnOf(task).state, writes: reporter.writes }, 'turn finished');
+  deps.onTurnWrites?.(reporter.writes);
+  await deps.scheduler.dispatchNext(taskId);
+}
+
+async function resolveBranch(task: Task, forge: Forge): Promise<string> {
+  if (task.changeRequest) {
+    const cr = await forge.getChangeRequest(task.changeRequest.number);
+    if (cr.isFork) throw new Error(`this ${forge.words.changeRequest} comes from a fork, which Forge does not push to`);
+    return cr.headBranch;
+  }
+  if (task.branch) return task.branch;
+  return branchName(task.issueNumber, task.issueTitle, (name) => forge.branchExists(name));
+}
+
+function outcomeOf(result: AgentResult, signal: AbortSignal, deps: TurnDeps): Outcome {
+  const conclusion: AgentConclusion = result.conclusion;
+  if (conclusion === 'success') return { state: 'completed' };
+  if (conclusion === 'cancelled' || signal.aborted) {
+    const shutdown = signal.reason instanceof Error && signal.reason.message === 'shutdown';
+    return {
+      state: 'cancelled',
+      endReason: shutdown ? 'worker_lost' : 'stopped',
+      error: shutdown ? 'Forge was shut down while this turn ran.' : 'Stopped on request (`/forge stop`).',
+    };
+  }
+  if (conclusion === 'timed_out') {
+    return { state: 'cancelled', endReason: 'timeout', error: result.error ?? `The turn reached its time limit (${Math.round(deps.turnTimeoutMs / 60_000)} minutes).` };
+  }
+  return { state: 'failed', endReason: 'agent_failed', error: deps.redactor.redact(result.error ?? 'The agent failed.') };
+}
+
+function commitMessage(task: Task, turn: Turn, wip: boolean): string {
+  const title = `${wip ? 'WIP: ' : ''}${turn.instruction.replace(/\s+/g, ' ').trim().slice(0, 64) || task.issueTitle.slice(0, 64)}`;
+  return `${title}\n\nTurn ${turn.n} of Forge task ${task.id}, asked by @${turn.requestedBy} on #${turn.place.number}.`;
+}
+
+function coAuthor(turn: Turn): { name: string; email: string } {
+  return { name: turn.requestedBy, email: `${turn.requestedById}+${turn.requestedBy}@users.noreply.github.com` };
+}
+
+function oneLineTitle(task: Task, turn: Turn): string {
+  const base = task.issueTitle.trim() || turn.instruction;
+  return base.replace(/\s+/g, ' ').slice(0, 120);
+}
