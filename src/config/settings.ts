@@ -154,6 +154,20 @@ export const SETTINGS = {
     meaning: 'Stop a turn whose agent printed nothing for this long; its work so far is kept.',
     schema: duration(),
   },
+  jobLock: {
+    env: 'FORGE_JOB_LOCK',
+    yaml: 'jobLock',
+    default: '60s',
+    meaning: "How long a worker's claim on a running turn lasts unrenewed; a crashed worker's turn is picked up again after about this long.",
+    schema: duration(),
+  },
+  shutdownGrace: {
+    env: 'FORGE_SHUTDOWN_GRACE',
+    yaml: 'shutdownGrace',
+    default: '30s',
+    meaning: 'On SIGTERM, how long running turns may finish before they are stopped (their work is pushed).',
+    schema: duration(),
+  },
   draftPullRequests: {
     env: 'FORGE_DRAFT_PRS',
     yaml: 'draftPullRequests',

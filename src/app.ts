@@ -1,0 +1,161 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { CommandAgent } from './agents/command.js';
+import type { AgentRunner } from './agents/types.js';
+import { parseCommand } from './commands/parse.js';
+import { githubApiBase, requireGitHubApp, type ForgeConfig } from './config/load.js';
+import { createProbot, GitHubForgeFactory } from './forge/github/app.js';
+import { githubWebhookHandler } from './forge/github/webhooks.js';
+import { ForgeRegistry } from './forge/registry.js';
+import { TaskLinks } from './http/links.js';
+import { type Handler, startHttp } from './http/server.js';
+import { Deduper } from './intake/dedupe.js';
+import { createLogger } from './observability/logger.js';
+import { Redactor } from './observability/redact.js';
+import { LocalSandbox } from './sandbox/local/local-sandbox.js';
+import type { Sandbox } from './sandbox/types.js';
+import { CancelBus } from './tasks/cancel.js';
+import { createQueues } from './tasks/queues.js';
+import { TurnScheduler } from './tasks/scheduler.js';
+import { TaskStore } from './tasks/store.js';
+import { type RunningWorker, startWorker, type WorkerTimings } from './worker/worker.js';
+
+export interface ForgeOverrides {
+  log?: Logger;
+  /** Redis key prefix (tests isolate runs with it). */
+  prefix?: string;
+  timings?: Partial<WorkerTimings>;
+  minWriteIntervalMs?: number;
+  onTurnWrites?(writes: number): void;
+}
+
+export interface RunningForge {
+  url?: string;
+  store: TaskStore;
+  log: Logger;
+  close(): Promise<void>;
+}
+
+/** Composition root: builds everything from the parsed configuration and starts the role. */
+export async function startForge(config: ForgeConfig, overrides: ForgeOverrides = {}): Promise<RunningForge> {
+  const redactor = new Redactor();
+  const app = requireGitHubApp(config);
+  redactor.add(app.webhookSecret);
+  redactor.add(app.privateKey);
+  const log = overrides.log ?? createLogger({ level: config.logLevel, redactor });
+  const prefix = overrides.prefix ?? 'forge:';
+  const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+  const store = new TaskStore({ redis, prefix, ttlMs: config.taskTtl });
+  const queues = createQueues(redis, prefix);
+  const scheduler = new TurnScheduler(store, queues.turns);
+  const links = new TaskLinks(app.webhookSecret, config.publicUrl);
+  const probot = createProbot({ ...app, baseUrl: githubApiBase(config), redisUrl: config.redisUrl, log });
+  const forges = new ForgeRegistry().register('github', new GitHubForgeFactory(probot));
+  const closers: (() => Promise<unknown>)[] = [];
+  let url: string | undefined;
+
+  if (config.role !== 'worker') {
+    const handlers: Handler[] = [
+      await githubWebhookHandler(probot, {
+        deduper: new Deduper({ redis, prefix, ttlMs: 7 * 86_400_000 }),
+        events: queues.events,
+        log: log.child({ role: 'web' }),
+        parse: (body) => parseCommand(body, { allowedAgents: config.allowedAgents }),
+        triggerLabel: config.triggerLabel,
+      }),
+    ];
+    const http = await startHttp({ host: config.host, port: config.port, log, redis, store, links, handlers });
+    url = http.url;
+    closers.push(http.close);
+    log.info({ url: http.url }, 'Forge is listening');
+    if (config.webhookProxyUrl) closers.push(await startSmee(config.webhookProxyUrl, `${http.url}/api/github/webhooks`, log));
+  }
+
+  if (config.role !== 'web') {
+    const workspaceRoot = resolve(config.workspaceDir);
+    mkdirSync(workspaceRoot, { recursive: true });
+    const sandbox = createSandbox(config, log);
+    const agents = createAgents(config);
+    const cancel = new CancelBus(redis, prefix);
+    const worker: RunningWorker = await startWorker({
+      connection: redis,
+      subscriber: redis.duplicate(),
+      prefix,
+      concurrency: config.concurrency,
+      log,
+      timings: {
+        lockDurationMs: config.jobLock,
+        stalledIntervalMs: Math.max(1000, Math.round(config.jobLock / 2)),
+        shutdownGraceMs: config.shutdownGrace,
+        ...overrides.timings,
+      },
+      triage: {
+        forges,
+        store,
+        scheduler,
+        cancel,
+        log,
+        allowedAgents: config.allowedAgents,
+        defaultAgent: config.agent,
+        triggerLabel: config.triggerLabel,
+        botLogins: config.botLogins,
+        logUrl: (id) => links.url(id),
+      },
+      turn: {
+        store,
+        scheduler,
+        forges,
+        sandbox,
+        agents,
+        cancel,
+        redactor,
+        log,
+        workspaceRoot,
+        gitAuthor: { name: config.gitAuthorName, email: config.gitAuthorEmail },
+        draftPullRequests: config.draftPullRequests,
+        turnTimeoutMs: config.turnTimeout,
+        idleTimeoutMs: config.idleTimeout,
+        logUrl: (id) => links.url(id),
+        ...(overrides.minWriteIntervalMs !== undefined ? { minWriteIntervalMs: overrides.minWriteIntervalMs } : {}),
+        ...(overrides.onTurnWrites ? { onTurnWrites: overrides.onTurnWrites } : {}),
+      },
+    });
+    closers.unshift(() => worker.close());
+  }
+
+  return {
+    url,
+    store,
+    log,
+    async close() {
+      for (const close of closers) await close().catch((error) => log.warn({ err: error }, 'close failed'));
+      await queues.close();
+      await redis.quit().catch(() => undefined);
+    },
+  };
+}
+
+function createSandbox(config: ForgeConfig, log: Logger): Sandbox {
+  log.warn(
+    'FORGE_SANDBOX=local runs agents as plain processes on this host, with access to its files and network. Use it for development and tests only.',
+  );
+  return new LocalSandbox();
+}
+
+function createAgents(config: ForgeConfig): Map<string, AgentRunner> {
+  const agents = new Map<string, AgentRunner>();
+  if (config.agentCommand) agents.set('command', new CommandAgent({ command: config.agentCommand }));
+  return agents;
+}
+
+/** smee.io forwarding for local development (`WEBHOOK_PROXY_URL`). */
+async function startSmee(source: string, target: string, log: Logger): Promise<() => Promise<void>> {
+  const { default: SmeeClient } = await import('smee-client');
+  const smee = new SmeeClient({ source, target, logger: { info: (m: string) => log.info(m), error: (m: string) => log.error(m) } });
+  const events = await smee.start();
+  return async () => {
+    await (events as { close?: () => unknown } | undefined)?.close?.();
+  };
+}

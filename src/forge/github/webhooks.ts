@@ -1,0 +1,19 @@
+import type { Probot } from 'probot';
+import { type AcceptDeps, acceptEvent } from '../../intake/accept.js';
+import type { Handler } from '../../http/server.js';
+import { normalizeGitHubEvent } from './normalize.js';
+
+export const GITHUB_WEBHOOK_PATH = '/api/github/webhooks';
+
+/**
+ * GitHub deliveries: Probot (@octokit/webhooks) verifies `X-Hub-Signature-256` and answers 400 on a
+ * bad signature before any of this runs; then the shared acceptance path queues the event.
+ */
+export async function githubWebhookHandler(probot: Probot, deps: AcceptDeps & { triggerLabel: string }): Promise<Handler> {
+  probot.webhooks.onAny(async ({ id, name, payload }) => {
+    const event = normalizeGitHubEvent(name, id, payload, { triggerLabel: deps.triggerLabel });
+    await acceptEvent(event, deps);
+  });
+  const middleware = await probot.getNodeMiddleware({ path: GITHUB_WEBHOOK_PATH });
+  return async (req, res) => Boolean(await middleware(req, res));
+}
