@@ -1,0 +1,34 @@
+import type { Actor, RepoPermission } from '../forge/types.js';
+
+/**
+ * Who may trigger Forge. Pure: the caller fetches the permission from the forge's permission API
+ * (never from author association, which says nothing about write access).
+ */
+
+export interface AuthorizeInput {
+  actor: Actor;
+  /** `undefined` when the forge could not say (e.g. the user is not a collaborator). */
+  permission: RepoPermission | undefined;
+  /** Forge's own identities, e.g. `my-forge[bot]`, so it never answers itself. */
+  botLogins: readonly string[];
+}
+
+export type AuthorizeDecision =
+  | { decision: 'allow' }
+  /** No reply: answering bots invites loops, and they cannot read the answer anyway. */
+  | { decision: 'ignore'; reason: string }
+  | { decision: 'refuse'; reply: string };
+
+const ALLOWED: ReadonlySet<RepoPermission> = new Set<RepoPermission>(['write', 'maintain', 'admin']);
+
+export function authorize(input: AuthorizeInput): AuthorizeDecision {
+  const { actor, permission, botLogins } = input;
+  const login = actor.login.toLowerCase();
+  if (botLogins.some((b) => b.toLowerCase() === login)) return { decision: 'ignore', reason: 'own comment' };
+  if (actor.isBot || login.endsWith('[bot]')) return { decision: 'ignore', reason: 'actor is a bot' };
+  if (permission !== undefined && ALLOWED.has(permission)) return { decision: 'allow' };
+  return {
+    decision: 'refuse',
+    reply: `@${actor.login} Forge only takes instructions from people with write access to this repository.`,
+  };
+}

@@ -1,0 +1,451 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parseCommand, renderHelp } from './parse.js';
+import type { ForgeCommand } from './types.js';
+
+const opts = { allowedAgents: ['claude', 'codex', 'command'] };
+const parse = (body: string) => parseCommand(body, opts);
+
+function reply(result: ForgeCommand | null): string {
+  assert.ok(result && result.kind === 'invalid', `expected invalid, got ${JSON.stringify(result)}`);
+  return result.reply;
+}
+
+describe('addressing', () => {
+  for (const body of [
+    '',
+    'hello',
+    'please /forge fix it',
+    '/forgeX do it',
+    '/forge-bot do it',
+    '/forge: do it',
+    '> /forge quoted',
+    '`/forge run`',
+    'forge do it',
+    '//forge do it',
+  ]) {
+    test(`not addressed: ${JSON.stringify(body)}`, () => assert.equal(parse(body), null));
+  }
+
+  test('leading whitespace and any case are fine', () => {
+    assert.deepEqual(parse('  \n\t/forge fix it'), { kind: 'run', instruction: 'fix it', options: {} });
+    assert.deepEqual(parse('/FORGE fix it'), { kind: 'run', instruction: 'fix it', options: {} });
+    assert.deepEqual(parse('/Forge\tfix it'), { kind: 'run', instruction: 'fix it', options: {} });
+  });
+
+  test('a non-string body is not addressed (defensive)', () => {
+    assert.equal(parseCommand(undefined as unknown as string, opts), null);
+  });
+});
+
+describe('commands', () => {
+  test('help, status, stop alone', () => {
+    assert.deepEqual(parse('/forge help'), { kind: 'help' });
+    assert.deepEqual(parse('/forge status'), { kind: 'status' });
+    assert.deepEqual(parse('/forge stop'), { kind: 'stop' });
+    assert.deepEqual(parse('/forge STOP'), { kind: 'stop' });
+    assert.deepEqual(parse('/forge stop!'), { kind: 'stop' });
+    assert.deepEqual(parse('/forge help?'), { kind: 'help' });
+    assert.deepEqual(parse('  /forge   status  \r\n\r\n  '), { kind: 'status' });
+  });
+
+  test('a command word with text is invalid and says how to do either', () => {
+    const r = reply(parse('/forge stop using tabs'));
+    assert.match(r, /`\/forge stop` takes no text/);
+    assert.match(r, /comment just `\/forge stop`/);
+    assert.match(r, /don't start it with "stop"/);
+    assert.doesNotMatch(r, /\n/);
+    assert.match(reply(parse('/forge help me write tests')), /`\/forge help` takes no text/);
+    assert.match(reply(parse('/forge status report please')), /`\/forge status` takes no text/);
+    // Text on a later line counts too: a stop that might be an instruction must not be guessed.
+    assert.match(reply(parse('/forge stop\nand instead update the docs')), /takes no text/);
+  });
+
+  test('a command word is a command only as the first word', () => {
+    assert.deepEqual(parse('/forge please stop the flaky test'), {
+      kind: 'run',
+      instruction: 'please stop the flaky test',
+      options: {},
+    });
+    assert.deepEqual(parse('/forge helpful error messages'), {
+      kind: 'run',
+      instruction: 'helpful error messages',
+      options: {},
+    });
+  });
+
+  test('a command word on a later line is instruction text', () => {
+    assert.deepEqual(parse('/forge\nstop logging tokens'), {
+      kind: 'run',
+      instruction: 'stop logging tokens',
+      options: {},
+    });
+  });
+
+  test('`--` lets an instruction start with a command word', () => {
+    assert.deepEqual(parse('/forge -- stop retrying on 404'), {
+      kind: 'run',
+      instruction: 'stop retrying on 404',
+      options: {},
+    });
+    assert.deepEqual(parse('/forge -- stop'), { kind: 'run', instruction: 'stop', options: {} });
+  });
+
+  test('options before a bare command word are a mistake, not an instruction', () => {
+    assert.match(reply(parse('/forge --agent claude stop')), /`\/forge stop` takes no options/);
+    assert.deepEqual(parse('/forge --agent claude stop the retries'), {
+      kind: 'run',
+      instruction: 'stop the retries',
+      options: { agent: 'claude' },
+    });
+  });
+});
+
+describe('run', () => {
+  test('the instruction is the rest, trimmed, multi-line preserved', () => {
+    const body =
+      '/forge Add a parser.\n\n- handle `--flags`\n- /forge inside text is fine\n\n```ts\nx()\n```\n';
+    assert.deepEqual(parse(body), {
+      kind: 'run',
+      instruction: 'Add a parser.\n\n- handle `--flags`\n- /forge inside text is fine\n\n```ts\nx()\n```',
+      options: {},
+    });
+  });
+
+  test('CRLF bodies come out with LF', () => {
+    assert.deepEqual(parse('/forge one\r\ntwo\r\n'), { kind: 'run', instruction: 'one\ntwo', options: {} });
+  });
+
+  test('the instruction may start on the next line', () => {
+    assert.deepEqual(parse('/forge\n\nRefactor the cache.\nKeep the API.'), {
+      kind: 'run',
+      instruction: 'Refactor the cache.\nKeep the API.',
+      options: {},
+    });
+  });
+
+  test('later /forge lines are just text', () => {
+    assert.deepEqual(parse('/forge fix it\n/forge stop\n/forge --agent nope'), {
+      kind: 'run',
+      instruction: 'fix it\n/forge stop\n/forge --agent nope',
+      options: {},
+    });
+  });
+
+  test('empty instruction points to help', () => {
+    for (const body of ['/forge', '/forge   ', '/forge\n\n  \n', '  /FORGE\t']) {
+      assert.match(reply(parse(body)), /`\/forge help`/, body);
+    }
+    assert.match(reply(parse('/forge --agent claude')), /Options alone do nothing.*`\/forge help`/);
+    assert.match(reply(parse('/forge --')), /`\/forge help`/);
+  });
+});
+
+describe('options', () => {
+  test('--agent and --model, spaced or with =', () => {
+    assert.deepEqual(parse('/forge --agent codex --model gpt-5.1 do it'), {
+      kind: 'run',
+      instruction: 'do it',
+      options: { agent: 'codex', model: 'gpt-5.1' },
+    });
+    assert.deepEqual(parse('/forge --model=anthropic/claude-sonnet-4@2025:1 --agent=claude do it'), {
+      kind: 'run',
+      instruction: 'do it',
+      options: { agent: 'claude', model: 'anthropic/claude-sonnet-4@2025:1' },
+    });
+  });
+
+  test('agent names match case-insensitively and come back as configured', () => {
+    assert.deepEqual(parse('/forge --agent CLAUDE go'), {
+      kind: 'run',
+      instruction: 'go',
+      options: { agent: 'claude' },
+    });
+  });
+
+  test('an option name is case-insensitive; a phone-made dash counts for known names', () => {
+    assert.deepEqual(parse('/forge --AGENT claude go'), {
+      kind: 'run',
+      instruction: 'go',
+      options: { agent: 'claude' },
+    });
+    assert.deepEqual(parse('/forge —agent claude go'), {
+      kind: 'run',
+      instruction: 'go',
+      options: { agent: 'claude' },
+    });
+    assert.deepEqual(parse('/forge –model=m1 go'), {
+      kind: 'run',
+      instruction: 'go',
+      options: { model: 'm1' },
+    });
+    // A dash before an ordinary word is prose.
+    assert.deepEqual(parse('/forge — tidy up'), { kind: 'run', instruction: '— tidy up', options: {} });
+    assert.deepEqual(parse('/forge -v is broken'), { kind: 'run', instruction: '-v is broken', options: {} });
+  });
+
+  test('options only lead: later --words are text', () => {
+    assert.deepEqual(parse('/forge fix --agent handling'), {
+      kind: 'run',
+      instruction: 'fix --agent handling',
+      options: {},
+    });
+    assert.deepEqual(parse('/forge --agent claude\n--verbose should print more'), {
+      kind: 'run',
+      instruction: '--verbose should print more',
+      options: { agent: 'claude' },
+    });
+  });
+
+  test('`--` ends options', () => {
+    assert.deepEqual(parse('/forge --agent claude -- --model is ignored here'), {
+      kind: 'run',
+      instruction: '--model is ignored here',
+      options: { agent: 'claude' },
+    });
+  });
+
+  test('unknown option lists the allowed ones and the agents', () => {
+    const r = reply(parse('/forge --fast do it'));
+    assert.match(r, /Unknown option `--fast`/);
+    assert.match(r, /`--agent <name>`/);
+    assert.match(r, /`--model <name>`/);
+    assert.match(r, /`claude`, `codex`, `command`/);
+    assert.match(reply(parse('/forge --=x do it')), /Unknown option/);
+    assert.match(reply(parse('/forge ---agent claude do it')), /Unknown option `---agent`/);
+  });
+
+  test('unknown agent lists allowed agents', () => {
+    const r = reply(parse('/forge --agent gemini do it'));
+    assert.match(r, /Unknown agent `gemini`/);
+    assert.match(r, /Allowed agents: `claude`, `codex`, `command`/);
+    assert.match(
+      reply(parseCommand('/forge --agent x do it', { allowedAgents: [] })),
+      /No agents are enabled/,
+    );
+  });
+
+  test('missing values', () => {
+    assert.match(reply(parse('/forge --agent')), /`--agent` needs a value/);
+    assert.match(reply(parse('/forge --agent\nclaude do it')), /`--agent` needs a value on the same line/);
+    assert.match(reply(parse('/forge --agent --model x do it')), /`--agent` needs a value/);
+    assert.match(reply(parse('/forge --model= do it')), /`--model` needs a value/);
+    assert.match(reply(parse('/forge --model -- do it')), /`--model` needs a value/);
+  });
+
+  test('model names are checked against a safe charset and length', () => {
+    assert.match(reply(parse('/forge --model gpt;rm do it')), /not a valid model name/);
+    assert.match(reply(parse('/forge --model=$(id) do it')), /not a valid model name/);
+    assert.match(reply(parse(`/forge --model ${'a'.repeat(101)} do it`)), /not a valid model name/);
+    assert.deepEqual(parse(`/forge --model ${'a'.repeat(100)} do it`), {
+      kind: 'run',
+      instruction: 'do it',
+      options: { model: 'a'.repeat(100) },
+    });
+  });
+
+  test('an option given twice is invalid', () => {
+    assert.match(reply(parse('/forge --agent claude --agent codex go')), /`--agent` is given twice/);
+  });
+
+  test('replies quote user input safely: short, no backticks, no line breaks', () => {
+    const r = reply(parse(`/forge --agent \`@everyone${'x'.repeat(500)} do it`));
+    assert.ok(r.length < 300, r);
+    assert.doesNotMatch(r, /``/);
+    assert.match(r, /Unknown agent `[^`]*…`/);
+  });
+});
+
+describe('renderHelp', () => {
+  test('lists commands, options, agents and the label', () => {
+    const help = renderHelp({ allowedAgents: ['claude', 'codex'], triggerLabel: 'forge' });
+    for (const needle of [
+      '`/forge <instruction>`',
+      '`/forge help`',
+      '`/forge status`',
+      '`/forge stop`',
+      '`--agent <name>`',
+      '`--model <name>`',
+      '`claude`, `codex`',
+      '`forge` label',
+      'write access',
+    ]) {
+      assert.ok(help.includes(needle), needle);
+    }
+  });
+
+  test('says when no agents are enabled', () => {
+    assert.match(renderHelp({ allowedAgents: [], triggerLabel: 'ai' }), /none enabled/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Property test: a seeded PRNG drives thousands of hostile bodies; a failure prints the seed and
+// case index so it can be replayed.
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const PIECES = [
+  '/forge',
+  '/FORGE',
+  '/forgex',
+  '/forge:',
+  ' ',
+  '  ',
+  '\t',
+  '\n',
+  '\r\n',
+  '\r',
+  '\u00a0',
+  '\u2028',
+  '\u3000',
+  '--',
+  '---',
+  '--agent',
+  '--agent=',
+  '--agent=claude',
+  '--model',
+  '--model=',
+  '--model=a/b',
+  'claude',
+  'codex',
+  'nope',
+  '--x',
+  '-',
+  '—agent',
+  '–model',
+  'help',
+  'status',
+  'stop',
+  'STOP!',
+  '`',
+  '@everyone',
+  '=',
+  '$(id)',
+  'fix the bug',
+  '😀',
+  '\u0000',
+  '\ud800',
+  'ﬀ',
+  'İ',
+  '\u200b',
+  '\ufeff',
+  '>',
+  '#',
+  'x'.repeat(50),
+];
+const KINDS = new Set(['run', 'help', 'status', 'stop', 'invalid']);
+
+function randomBody(rand: () => number): string {
+  const r = rand();
+  const parts: string[] = [];
+  if (r < 0.6) parts.push(pick(rand, ['/forge', '/FORGE', ' /forge', '\n\t/Forge', '/forge ']));
+  const n = Math.floor(rand() * 12);
+  for (let i = 0; i < n; i++) {
+    const k = rand();
+    if (k < 0.7) parts.push(pick(rand, PIECES));
+    else if (k < 0.95) parts.push(randomUnicode(rand, 1 + Math.floor(rand() * 20)));
+    else parts.push(pick(rand, PIECES).repeat(1 + Math.floor(rand() * 2000)));
+  }
+  return parts.join(rand() < 0.5 ? ' ' : '');
+}
+
+function randomUnicode(rand: () => number, length: number): string {
+  let s = '';
+  for (let i = 0; i < length; i++) {
+    const plane = rand();
+    const cp =
+      plane < 0.6
+        ? 32 + Math.floor(rand() * 95)
+        : plane < 0.9
+          ? Math.floor(rand() * 0xffff)
+          : 0x10000 + Math.floor(rand() * 0xfffff);
+    s += String.fromCodePoint(cp);
+  }
+  return s;
+}
+
+function pick<T>(rand: () => number, items: readonly T[]): T {
+  return items[Math.floor(rand() * items.length)] as T;
+}
+
+function checkProperties(body: string, label: string): void {
+  let result: ForgeCommand | null = null;
+  assert.doesNotThrow(() => {
+    result = parse(body);
+  }, label);
+  const again = parse(body);
+  assert.deepEqual(again, result, `${label}: deterministic`);
+  const addressed = /^\s*\/forge(?=\s|$)/i.test(body);
+  if (!addressed) {
+    assert.equal(result, null, `${label}: not addressed`);
+    return;
+  }
+  const r = result as ForgeCommand | null;
+  assert.ok(r !== null, `${label}: addressed bodies get an answer`);
+  assert.ok(KINDS.has(r.kind), `${label}: kind ${r.kind}`);
+  if (r.kind === 'invalid') {
+    assert.ok(r.reply.length > 0 && r.reply.length < 600, `${label}: reply length ${r.reply.length}`);
+  }
+  if (r.kind === 'run') {
+    assert.ok(r.instruction.length > 0, `${label}: empty instruction`);
+    assert.equal(r.instruction, r.instruction.trim(), `${label}: trimmed`);
+    // The instruction is a tail of the body, after the leading `/forge` token.
+    const normalized = body.replace(/\r\n?/g, '\n');
+    const prefixEnd = /^\s*\/forge/i.exec(normalized)?.[0].length ?? 0;
+    assert.ok(normalized.trimEnd().endsWith(r.instruction), `${label}: instruction is the body's tail`);
+    assert.ok(
+      normalized.length - normalized.trimEnd().length + r.instruction.length <= normalized.length - prefixEnd,
+      `${label}: instruction excludes the /forge token`,
+    );
+    for (const value of Object.values(r.options)) {
+      assert.match(value ?? '', /^[A-Za-z0-9._:/@-]{1,100}$/, `${label}: option value`);
+    }
+    if (r.options.agent !== undefined) assert.ok(opts.allowedAgents.includes(r.options.agent));
+  }
+}
+
+describe('property: thousands of random bodies', () => {
+  test('5,000 seeded cases hold every property, well under a second', () => {
+    const seed = Number(process.env.PARSE_FUZZ_SEED ?? 0xf0a6e);
+    const rand = mulberry32(seed);
+    const bodies = Array.from({ length: 5000 }, () => randomBody(rand));
+    const started = performance.now();
+    for (const body of bodies) parse(body);
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 1000, `5k parses took ${elapsed.toFixed(0)} ms`);
+    for (const [i, body] of bodies.entries()) checkProperties(body, `seed ${seed} case ${i}`);
+    // The generator must actually reach every outcome, or the properties prove little.
+    const seen = new Set<string>(bodies.map((body) => parse(body)?.kind ?? 'null'));
+    for (const kind of ['null', 'run', 'invalid', 'help', 'status', 'stop']) assert.ok(seen.has(kind), kind);
+  });
+
+  test('very long bodies (200 KB) parse in linear time', () => {
+    const big = 200 * 1024;
+    const cases = [
+      `/forge ${'fix the bug '.repeat(big / 12)}`,
+      `/forge ${'--agent '.repeat(big / 8)}`,
+      `/forge ${' '.repeat(big)}`,
+      `/forge ${'\n'.repeat(big)}x`,
+      `${' '.repeat(big)}/forge do it`,
+      ' '.repeat(big),
+      `/forge --model ${'a'.repeat(big)} do it`,
+      `/forge stop${' '.repeat(big)}x`,
+      `/forge ${'—'.repeat(big)}`,
+      `/forge ${'\r\n'.repeat(big / 2)}go`,
+    ];
+    const started = performance.now();
+    for (const [i, body] of cases.entries()) checkProperties(body, `long case ${i}`);
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 1000, `long bodies took ${elapsed.toFixed(0)} ms`);
+  });
+});
