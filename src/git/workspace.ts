@@ -1,0 +1,351 @@
+/**
+ * Host-side git for one turn of a task, treating the checkout as HOSTILE.
+ *
+ * Design: two git dirs per turn.
+ *
+ *   <root>/tasks/<taskId>/turn-<n>/
+ *     host.git/   the host's git dir (bare clone). Only the host uses it; it is never mounted into a
+ *                 sandbox. All host commands run `git --git-dir=host.git --work-tree=checkout …`.
+ *     checkout/   the agent's working tree (= `dir`, what the sandbox mounts), with its own ordinary
+ *                 `.git` (a --no-hardlinks local clone) so the agent can use normal git.
+ *
+ * Why: everything in `checkout/` — including `checkout/.git` — may have been rewritten by code the
+ * agent ran. With an explicit --git-dir git does no repository discovery, so the agent's `.git`
+ * (hooks, config with fsmonitor/filters/aliases/include.path/hooksPath, a symlinked `.git`) is never
+ * read by the host. Validating or scrubbing a hostile `.git/config` instead is a blacklist that has
+ * to know every setting that can execute a program (and every way to include more config); a git
+ * dir the agent never touches needs no such list. The work tree contributes only file contents and
+ * `.gitattributes`/`.gitignore`, which cannot name programs: filter and diff drivers are defined in
+ * config, and the host's config is a fixed template (host-config.ts) restored before every command.
+ * On top of that every command runs with no system/global config and forced safe settings
+ * (run-git.ts). The agent's clone is made without hardlinks so a later `chown` of the checkout to
+ * the sandbox user can never make the host's object files writable to the agent.
+ *
+ * History: the host commits the working tree relative to the turn's base (its own HEAD). Commits the
+ * agent made in its own `.git` are not pushed; their content is, squashed into the host's single,
+ * correctly authored commit per turn. So no object written by the agent ever enters the host repo
+ * except as blob contents hashed from the work tree.
+ *
+ * The token is passed per command through the environment (run-git.ts): never in a URL, argv, or
+ * either repo's config.
+ */
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { GitCredentials } from '../forge/types.js';
+import { setAgentBranch } from './agent-repo.js';
+import { isValidBranchName } from './branch-name.js';
+import { buildCommitMessage, cleanPerson, type Person } from './commit-message.js';
+import { cleanRemoteUrl, enforceHostConfig, hostConfigText } from './host-config.js';
+import { syncMirror } from './mirror.js';
+import { type GitProtocol, type GitRunOptions, type GitRunResult, runGit } from './run-git.js';
+
+export interface WorkspaceOptions {
+  /** FORGE_WORKSPACE_DIR. */
+  root: string;
+  botName: string;
+  botEmail: string;
+  /**
+   * Keep a bare mirror per repository under `<root>/mirrors` and clone from it (after fetching it)
+   * for fast starts on large repositories. Off by default.
+   */
+  mirror?: boolean;
+}
+
+export interface CloneOptions extends WorkspaceOptions {
+  taskId: string;
+  turn: number;
+  cloneUrl: string;
+  creds: GitCredentials;
+  /** Existing branch to check out (a change request's head, or the base branch). */
+  branch: string;
+  /** Shallow clone of this many commits; full history by default (agents read logs and blame). */
+  depth?: number;
+}
+
+export interface CommitInput {
+  message: string;
+  authorName: string;
+  authorEmail: string;
+  coAuthors?: Person[];
+  /** Paths to leave out of the commit (e.g. `.github/workflows/**`); they are reported back. */
+  exclude?: (path: string) => boolean;
+}
+
+/**
+ * `null`: nothing changed at all. `sha: null`: the only changes were excluded (listed so the reply
+ * can say so). Otherwise the new commit, which is now the workspace's HEAD.
+ */
+export type CommitResult = { sha: string; excluded: string[] } | { sha: null; excluded: string[] } | null;
+
+export type PushResult =
+  | { ok: true }
+  | { ok: false; reason: 'rejected_non_fast_forward' | 'error'; message: string };
+
+const NETWORK_TIMEOUT_MS = 15 * 60_000;
+const LOCAL_TIMEOUT_MS = 5 * 60_000;
+
+function safeSegment(value: string, what: string): string {
+  const s = value.replace(/[^A-Za-z0-9._-]/g, '_');
+  if (!s || /^\.+$/.test(s)) throw new Error(`invalid ${what}: ${JSON.stringify(value)}`);
+  return s;
+}
+
+function requireBranch(name: string): string {
+  if (!isValidBranchName(name)) throw new Error(`invalid branch name: ${JSON.stringify(name)}`);
+  return name;
+}
+
+function schemeOf(url: string): GitProtocol {
+  return new URL(url).protocol === 'http:' ? 'http' : 'https';
+}
+
+/** Porcelain v1 `-z` status → paths; an untracked embedded repository shows as `dir/`. */
+function parseStatus(out: string): string[] {
+  const paths = new Set<string>();
+  for (const entry of out.split('\0')) {
+    if (entry.length > 3) paths.add(entry.slice(3));
+  }
+  return [...paths].sort();
+}
+
+export class GitWorkspace {
+  private constructor(
+    /** The checkout the agent works in (the sandbox's checkoutDir). */
+    readonly dir: string,
+    private readonly turnDir: string,
+    private readonly hostDir: string,
+    private readonly remoteUrl: string,
+    private readonly configText: string,
+    private readonly bot: Person,
+  ) {}
+
+  static async clone(opts: CloneOptions): Promise<GitWorkspace> {
+    const remoteUrl = cleanRemoteUrl(opts.cloneUrl);
+    const branch = requireBranch(opts.branch);
+    if (!Number.isSafeInteger(opts.turn) || opts.turn < 0) throw new Error(`invalid turn: ${opts.turn}`);
+    const turnDir = join(opts.root, 'tasks', safeSegment(opts.taskId, 'task id'), `turn-${opts.turn}`);
+    const hostDir = join(turnDir, 'host.git');
+    const checkout = join(turnDir, 'checkout');
+    // A retried job starts from scratch rather than trusting a half-made or used directory.
+    await rm(turnDir, { recursive: true, force: true });
+    await mkdir(turnDir, { recursive: true, mode: 0o700 });
+
+    const base: GitRunOptions = { cwd: turnDir, env: { GIT_CEILING_DIRECTORIES: join(opts.root, 'tasks') } };
+    try {
+      const depth = opts.depth !== undefined ? ['--depth', String(opts.depth)] : [];
+      if (opts.mirror) {
+        const mirrorDir = await syncMirror({
+          root: opts.root,
+          remoteUrl,
+          creds: opts.creds,
+          depth: opts.depth,
+        });
+        // Local clone from our own mirror (hardlinks are fine: both are host-only git dirs).
+        await runGit(
+          [
+            'clone',
+            '--bare',
+            '--quiet',
+            '--single-branch',
+            '--no-tags',
+            '--branch',
+            branch,
+            '--',
+            mirrorDir,
+            hostDir,
+          ],
+          {
+            ...base,
+            protocols: ['file'],
+            timeoutMs: LOCAL_TIMEOUT_MS,
+          },
+        );
+      } else {
+        await runGit(
+          [
+            'clone',
+            '--bare',
+            '--quiet',
+            '--single-branch',
+            '--no-tags',
+            ...depth,
+            '--branch',
+            branch,
+            '--',
+            remoteUrl,
+            hostDir,
+          ],
+          {
+            ...base,
+            auth: { url: remoteUrl, creds: opts.creds },
+            protocols: [schemeOf(remoteUrl)],
+            timeoutMs: NETWORK_TIMEOUT_MS,
+          },
+        );
+      }
+      const objectFormat = (
+        await runGit(['rev-parse', '--show-object-format'], { ...base, gitDir: hostDir })
+      ).stdout.trim();
+      const configText = hostConfigText(remoteUrl, objectFormat);
+      await enforceHostConfig(hostDir, configText);
+
+      // The agent's repository: an independent copy (no hardlinks, no alternates into host.git).
+      await runGit(['clone', '--quiet', '--no-hardlinks', '--', hostDir, checkout], {
+        ...base,
+        protocols: ['file'],
+        timeoutMs: LOCAL_TIMEOUT_MS,
+      });
+      const agentConfig = join(checkout, '.git', 'config');
+      const setAgent = (key: string, value: string) =>
+        runGit(['config', '--file', agentConfig, key, value], base);
+      // Show the agent the real (credential-free) remote and let its own commits work.
+      await setAgent('remote.origin.url', remoteUrl);
+      await setAgent('user.name', cleanPerson({ name: opts.botName, email: opts.botEmail }).name);
+      await setAgent('user.email', cleanPerson({ name: opts.botName, email: opts.botEmail }).email);
+      // The freshly written index matches the freshly checked-out files: reuse its stat data so the
+      // host's first status does not rehash the whole tree.
+      await copyFile(join(checkout, '.git', 'index'), join(hostDir, 'index'));
+
+      return new GitWorkspace(
+        checkout,
+        turnDir,
+        hostDir,
+        remoteUrl,
+        configText,
+        cleanPerson({ name: opts.botName, email: opts.botEmail }),
+      );
+    } catch (e) {
+      await rm(turnDir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /** Every host git command: host git dir, the checkout as work tree, the config template enforced. */
+  private async git(args: string[], extra: Partial<GitRunOptions> = {}): Promise<GitRunResult> {
+    await enforceHostConfig(this.hostDir, this.configText);
+    return runGit(args, {
+      cwd: this.turnDir,
+      gitDir: this.hostDir,
+      workTree: this.dir,
+      safeDirectories: [this.dir, this.hostDir],
+      timeoutMs: LOCAL_TIMEOUT_MS,
+      ...extra,
+    });
+  }
+
+  /** Starts branch `name` at the current HEAD, in the host repo and (best effort) the agent's. */
+  async createBranch(name: string): Promise<void> {
+    requireBranch(name);
+    const sha = await this.headSha();
+    await this.git(['update-ref', '--no-deref', `refs/heads/${name}`, sha]);
+    await this.git(['symbolic-ref', 'HEAD', `refs/heads/${name}`]);
+    await setAgentBranch(this.dir, name, sha);
+  }
+
+  async headSha(): Promise<string> {
+    return (await this.git(['rev-parse', '--verify', '--end-of-options', 'HEAD^{commit}'])).stdout.trim();
+  }
+
+  /** Paths changed relative to HEAD, untracked included, ignored excluded. Embedded repos end in `/`. */
+  async changedFiles(): Promise<string[]> {
+    const { stdout } = await this.git([
+      'status',
+      '--porcelain=v1',
+      '-z',
+      '--untracked-files=all',
+      '--ignore-submodules=all',
+      '--no-renames',
+    ]);
+    return parseStatus(stdout);
+  }
+
+  async commitAll(input: CommitInput): Promise<CommitResult> {
+    const changed = await this.changedFiles();
+    if (changed.length === 0) return null;
+    const excluded: string[] = [];
+    const include: string[] = [];
+    for (const path of changed) {
+      // An untracked directory holding its own repository (the agent cloned something) would become
+      // a dangling gitlink; never commit one.
+      if (path.endsWith('/')) excluded.push(path.slice(0, -1));
+      else if (input.exclude?.(path)) excluded.push(path);
+      else include.push(path);
+    }
+    const head = await this.headSha();
+    if (include.length > 0) {
+      await this.git(['add', '--all', '--pathspec-from-file=-', '--pathspec-file-nul'], {
+        input: `${include.join('\0')}\0`,
+      });
+    }
+    const tree = (await this.git(['write-tree'])).stdout.trim();
+    const headTree = (await this.git(['rev-parse', '--verify', `${head}^{tree}`])).stdout.trim();
+    if (tree === headTree) return excluded.length ? { sha: null, excluded } : null;
+
+    const author = cleanPerson({ name: input.authorName, email: input.authorEmail });
+    const message = buildCommitMessage(input.message, author, input.coAuthors);
+    const sha = (
+      await this.git(['commit-tree', tree, '-p', head, '-F', '-'], {
+        input: message,
+        env: {
+          GIT_AUTHOR_NAME: author.name,
+          GIT_AUTHOR_EMAIL: author.email,
+          GIT_COMMITTER_NAME: this.bot.name,
+          GIT_COMMITTER_EMAIL: this.bot.email,
+        },
+      })
+    ).stdout.trim();
+    // Compare-and-swap: HEAD must still be the commit we built on.
+    await this.git(['update-ref', '-m', 'forge: commit', 'HEAD', sha, head]);
+    return { sha, excluded };
+  }
+
+  /** Pushes HEAD to `branch`. Never forces: a branch that moved meanwhile is reported, not overwritten. */
+  async push(creds: GitCredentials, branch: string): Promise<PushResult> {
+    requireBranch(branch);
+    const result = await this.git(
+      [
+        'push',
+        '--porcelain',
+        '--no-verify',
+        '--no-recurse-submodules',
+        '--',
+        this.remoteUrl,
+        `HEAD:refs/heads/${branch}`,
+      ],
+      {
+        auth: { url: this.remoteUrl, creds },
+        protocols: [schemeOf(this.remoteUrl)],
+        timeoutMs: NETWORK_TIMEOUT_MS,
+        okCodes: [0, 1, 128],
+      },
+    );
+    if (result.code === 0) return { ok: true };
+    const rejected = result.stdout
+      .split('\n')
+      .find((line) => line.startsWith('!') && line.includes(`refs/heads/${branch}`));
+    const message = (rejected ?? result.stderr).trim() || `git push exited ${result.code}`;
+    if (rejected && /\[rejected\].*\((non-fast-forward|fetch first)\)/.test(rejected)) {
+      return { ok: false, reason: 'rejected_non_fast_forward', message };
+    }
+    return { ok: false, reason: 'error', message };
+  }
+
+  async remoteBranchExists(creds: GitCredentials, branch: string): Promise<boolean> {
+    requireBranch(branch);
+    const { code } = await this.git(
+      ['ls-remote', '--heads', '--exit-code', '--', this.remoteUrl, `refs/heads/${branch}`],
+      {
+        auth: { url: this.remoteUrl, creds },
+        protocols: [schemeOf(this.remoteUrl)],
+        timeoutMs: NETWORK_TIMEOUT_MS,
+        okCodes: [0, 2],
+      },
+    );
+    return code === 0;
+  }
+
+  /** Removes the turn's directory (checkout and host git dir). Idempotent; never follows symlinks. */
+  async dispose(): Promise<void> {
+    await rm(this.turnDir, { recursive: true, force: true });
+  }
+}
