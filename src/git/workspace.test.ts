@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -235,6 +246,26 @@ describe('GitWorkspace', () => {
       sha: null,
       excluded: ['.github/workflows/ci.yml', '.github/workflows/new.yml'],
     });
+  });
+
+  it('commits symlinks as links (never their targets), type changes, and skips FIFOs', async () => {
+    const { repo } = await seeded({ 'lib/a.ts': 'a\n', 'file-then-dir': 'f\n' });
+    const ws = await clone(repo);
+    await rm(join(ws.dir, 'lib'), { recursive: true });
+    await symlink('/etc', join(ws.dir, 'lib')); // tracked dir replaced by a symlink
+    await symlink('/etc/shadow', join(ws.dir, 'secret-link'));
+    await rm(join(ws.dir, 'file-then-dir'));
+    await mkdir(join(ws.dir, 'file-then-dir'));
+    await writeFile(join(ws.dir, 'file-then-dir/inner.txt'), 'inner\n');
+    await run('mkfifo', [join(ws.dir, 'a-fifo')], ws.dir);
+    const res = await ws.commitAll({ message: 'types', authorName: 'A', authorEmail: 'a@example.test' });
+    assert.ok(res?.sha);
+    assert.deepEqual(await ws.push(creds, 'main'), { ok: true });
+    assert.equal(await server.fileAt(repo, 'main', 'secret-link'), '/etc/shadow');
+    assert.equal(await server.fileAt(repo, 'main', 'lib'), '/etc');
+    assert.equal(await server.fileAt(repo, 'main', 'lib/a.ts'), undefined);
+    assert.equal(await server.fileAt(repo, 'main', 'file-then-dir/inner.txt'), 'inner\n');
+    assert.equal(await server.fileAt(repo, 'main', 'a-fifo'), undefined);
   });
 
   it('never commits an embedded repository the agent cloned into the checkout', async () => {

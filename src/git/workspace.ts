@@ -99,13 +99,20 @@ function schemeOf(url: string): GitProtocol {
   return new URL(url).protocol === 'http:' ? 'http' : 'https';
 }
 
-/** Porcelain v1 `-z` status → paths; an untracked embedded repository shows as `dir/`. */
-function parseStatus(out: string): string[] {
-  const paths = new Set<string>();
-  for (const entry of out.split('\0')) {
-    if (entry.length > 3) paths.add(entry.slice(3));
-  }
-  return [...paths].sort();
+interface StatusEntry {
+  /** Porcelain XY code; the host index always equals HEAD, so Y carries the change. */
+  code: string;
+  /** An untracked embedded repository shows as `dir/`. */
+  path: string;
+}
+
+/** Porcelain v1 `-z` status (no renames, so one path per entry). */
+function parseStatus(out: string): StatusEntry[] {
+  return out
+    .split('\0')
+    .filter((entry) => entry.length > 3)
+    .map((entry) => ({ code: entry.slice(0, 2), path: entry.slice(3) }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 export class GitWorkspace {
@@ -248,6 +255,10 @@ export class GitWorkspace {
 
   /** Paths changed relative to HEAD, untracked included, ignored excluded. Embedded repos end in `/`. */
   async changedFiles(): Promise<string[]> {
+    return (await this.status()).map((e) => e.path);
+  }
+
+  private async status(): Promise<StatusEntry[]> {
     const { stdout } = await this.git([
       'status',
       '--porcelain=v1',
@@ -260,20 +271,30 @@ export class GitWorkspace {
   }
 
   async commitAll(input: CommitInput): Promise<CommitResult> {
-    const changed = await this.changedFiles();
+    const changed = await this.status();
     if (changed.length === 0) return null;
     const excluded: string[] = [];
+    const removed: string[] = [];
     const include: string[] = [];
-    for (const path of changed) {
+    for (const { code, path } of changed) {
       // An untracked directory holding its own repository (the agent cloned something) would become
       // a dangling gitlink; never commit one.
       if (path.endsWith('/')) excluded.push(path.slice(0, -1));
       else if (input.exclude?.(path)) excluded.push(path);
+      else if (code[1] === 'D') removed.push(path);
       else include.push(path);
     }
     const head = await this.headSha();
+    // Plumbing on explicit path lists rather than `git add <pathspecs>`: deletions are removed
+    // without looking at the path (it may now lie "beyond a symbolic link", which `add` refuses),
+    // --replace handles a file that became a directory or the reverse, and stdin has no argv limit.
+    if (removed.length > 0) {
+      await this.git(['update-index', '--force-remove', '-z', '--stdin'], {
+        input: `${removed.join('\0')}\0`,
+      });
+    }
     if (include.length > 0) {
-      await this.git(['add', '--all', '--pathspec-from-file=-', '--pathspec-file-nul'], {
+      await this.git(['update-index', '--add', '--remove', '--replace', '-z', '--stdin'], {
         input: `${include.join('\0')}\0`,
       });
     }
