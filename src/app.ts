@@ -1,17 +1,19 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { CommandAgent } from './agents/command.js';
 import type { AgentRunner } from './agents/types.js';
 import { parseCommand } from './commands/parse.js';
 import { githubApiBase, requireGitHubApp, type ForgeConfig } from './config/load.js';
 import { createProbot, GitHubForgeFactory } from './forge/github/app.js';
+import { throttledOctokit } from './forge/github/octokit.js';
 import { githubWebhookHandler } from './forge/github/webhooks.js';
 import { ForgeRegistry } from './forge/registry.js';
 import { TaskLinks } from './http/links.js';
 import { type Handler, startHttp } from './http/server.js';
 import { Deduper } from './intake/dedupe.js';
+import { StickyComments } from './progress/stickies.js';
 import { createLogger } from './observability/logger.js';
 import { Redactor } from './observability/redact.js';
 import { LocalSandbox } from './sandbox/local/local-sandbox.js';
@@ -23,7 +25,8 @@ import { TaskStore } from './tasks/store.js';
 import { type RunningWorker, startWorker, type WorkerTimings } from './worker/worker.js';
 
 export interface ForgeOverrides {
-  log?: Logger;
+  /** Where log lines go (after redaction); stdout by default. */
+  logDestination?: DestinationStream;
   /** Redis key prefix (tests isolate runs with it). */
   prefix?: string;
   timings?: Partial<WorkerTimings>;
@@ -44,14 +47,16 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
   const app = requireGitHubApp(config);
   redactor.add(app.webhookSecret);
   redactor.add(app.privateKey);
-  const log = overrides.log ?? createLogger({ level: config.logLevel, redactor });
+  const log = createLogger({ level: config.logLevel, redactor, ...(overrides.logDestination ? { destination: overrides.logDestination } : {}) });
   const prefix = overrides.prefix ?? 'forge:';
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
   const store = new TaskStore({ redis, prefix, ttlMs: config.taskTtl });
   const queues = createQueues(redis, prefix);
   const scheduler = new TurnScheduler(store, queues.turns);
+  const stickies = new StickyComments(store, redis, prefix);
   const links = new TaskLinks(app.webhookSecret, config.publicUrl);
-  const probot = createProbot({ ...app, baseUrl: githubApiBase(config), redisUrl: config.redisUrl, log });
+  const throttle = throttledOctokit(redis.duplicate());
+  const probot = createProbot({ ...app, baseUrl: githubApiBase(config), Octokit: throttle.Octokit, log });
   const forges = new ForgeRegistry().register('github', new GitHubForgeFactory(probot));
   const closers: (() => Promise<unknown>)[] = [];
   let url: string | undefined;
@@ -95,6 +100,7 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
         forges,
         store,
         scheduler,
+        stickies,
         cancel,
         log,
         allowedAgents: config.allowedAgents,
@@ -105,6 +111,7 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
       },
       turn: {
         store,
+        stickies,
         scheduler,
         forges,
         sandbox,
@@ -132,6 +139,7 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
     async close() {
       for (const close of closers) await close().catch((error) => log.warn({ err: error }, 'close failed'));
       await queues.close();
+      await throttle.close().catch(() => undefined);
       await redis.quit().catch(() => undefined);
     },
   };

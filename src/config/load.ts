@@ -20,7 +20,7 @@ export class ConfigError extends Error {
  * Reads `FORGE_CONFIG` (YAML) if set, then the environment (env wins), validates every key and
  * throws a ConfigError naming each bad key and the expected form.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): ForgeConfig {
+export function loadConfig(env: Record<string, string | undefined> = process.env): ForgeConfig {
   const problems: string[] = [];
   const fromYaml = readYaml(env.FORGE_CONFIG, problems);
   const out: Record<string, unknown> = {};

@@ -1,5 +1,6 @@
 import type { Forge } from '../forge/types.js';
-import { renderSticky, stickyMarker } from '../progress/render.js';
+import { renderSticky } from '../progress/render.js';
+import type { StickyComments } from '../progress/stickies.js';
 import type { TurnScheduler } from '../tasks/scheduler.js';
 import type { TaskStore } from '../tasks/store.js';
 
@@ -12,6 +13,7 @@ export async function startTurnReplies(input: {
   forge: Forge;
   store: TaskStore;
   scheduler: TurnScheduler;
+  stickies: StickyComments;
   taskId: string;
   turn: number;
   logUrl?: string;
@@ -30,11 +32,5 @@ export async function startTurnReplies(input: {
     return;
   }
   const body = renderSticky(task, turn, { phase: 'queued', ahead: 0, now: new Date(), ...(input.logUrl ? { logUrl: input.logUrl } : {}) }, forge.words);
-  const known = task.stickies?.[String(where)];
-  const { id } = await forge.ensureComment(where, stickyMarker(task.id, where), body, known);
-  if (id !== known) {
-    await store.update(taskId, (t) => {
-      t.stickies = { ...t.stickies, [String(where)]: id };
-    });
-  }
+  await input.stickies.write(forge, taskId, where, body);
 }

@@ -3,6 +3,7 @@ import { authorize } from '../commands/authorize.js';
 import { renderHelp } from '../commands/parse.js';
 import type { ForgeCommand, RunOptions } from '../commands/types.js';
 import type { Forge, ForgeEvent, ForgeFactory } from '../forge/types.js';
+import type { StickyComments } from '../progress/stickies.js';
 import type { CancelBus } from '../tasks/cancel.js';
 import type { EventJob } from '../tasks/jobs.js';
 import type { TurnScheduler } from '../tasks/scheduler.js';
@@ -16,6 +17,7 @@ export interface TriageDeps {
   forges: ForgeFactory;
   store: TaskStore;
   scheduler: TurnScheduler;
+  stickies: StickyComments;
   cancel: CancelBus;
   log: Logger;
   allowedAgents: readonly string[];
@@ -159,7 +161,15 @@ async function queueTurn(
   await deps.store.appendEvent(found.id, turn.n, 'state', `turn ${turn.n} queued by @${turn.requestedBy}`);
   log.info({ taskId: found.id, turn: turn.n }, 'turn queued');
   await deps.scheduler.dispatchNext(found.id);
-  await startTurnReplies({ forge, store: deps.store, scheduler: deps.scheduler, taskId: found.id, turn: turn.n, logUrl: deps.logUrl(found.id) });
+  await startTurnReplies({
+    forge,
+    store: deps.store,
+    scheduler: deps.scheduler,
+    stickies: deps.stickies,
+    taskId: found.id,
+    turn: turn.n,
+    logUrl: deps.logUrl(found.id),
+  });
 }
 
 async function endTask(repo: ForgeEvent['repo'], number: number, deps: TriageDeps, log: Logger): Promise<void> {

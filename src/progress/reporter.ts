@@ -2,10 +2,8 @@ import type { CheckReport, Forge } from '../forge/types.js';
 
 export interface ReporterOptions {
   forge: Forge;
-  issueNumber: number;
-  marker: string;
-  /** Remembered ids from earlier turns or attempts, so nothing is created twice. */
-  stickyId?: number;
+  /** Creates or edits the sticky comment; returns its id. */
+  writeSticky(body: string): Promise<number>;
   /** GitHub asks for at least a second between writes. */
   minIntervalMs?: number;
   redact(text: string): string;
@@ -25,12 +23,12 @@ export class ProgressReporter {
   private dirty = { sticky: false, check: false };
   private lastWriteAt = 0;
   private failures = 0;
+  private readonly closing: { id: number; report: CheckReport }[] = [];
   private timer?: NodeJS.Timeout;
   private writing?: Promise<void>;
   private readonly minIntervalMs: number;
 
   constructor(private readonly options: ReporterOptions) {
-    this.stickyId = options.stickyId;
     this.minIntervalMs = options.minIntervalMs ?? 1000;
   }
 
@@ -45,6 +43,21 @@ export class ProgressReporter {
   /** The check needs a commit; without `sha` it waits until one is known. */
   setCheck(report: Omit<CheckReport, 'sha'> & { sha?: string }, knownId?: number): void {
     if (knownId !== undefined && this.checkId === undefined) this.checkId = knownId;
+    const previousSha = this.check?.sha;
+    if (report.sha && previousSha && report.sha !== previousSha && this.checkId !== undefined) {
+      // A turn started on a PR hangs its check on the PR head; once it pushes a new commit the
+      // check moves there (GitHub shows the head commit's checks), and the old run is closed.
+      this.closing.push({
+        id: this.checkId,
+        report: {
+          ...(this.check as CheckReport),
+          status: 'completed',
+          conclusion: 'neutral',
+          title: `Continued on ${report.sha.slice(0, 7)}`,
+        },
+      });
+      this.checkId = undefined;
+    }
     this.check = { ...report, summary: this.options.redact(report.summary), title: this.options.redact(report.title) };
     this.dirty.check = true;
     this.schedule();
@@ -54,7 +67,7 @@ export class ProgressReporter {
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.dirty.sticky || (this.dirty.check && this.check?.sha)) {
+    while (this.closing.length || this.dirty.sticky || (this.dirty.check && this.check?.sha)) {
       await this.writing;
       const wait = this.lastWriteAt + this.minIntervalMs - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
@@ -69,7 +82,7 @@ export class ProgressReporter {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.writeOne().then(() => {
-        if (this.dirty.sticky || (this.dirty.check && this.check?.sha)) this.schedule();
+        if (this.closing.length || this.dirty.sticky || (this.dirty.check && this.check?.sha)) this.schedule();
       });
     }, wait);
     this.timer.unref?.();
@@ -80,12 +93,15 @@ export class ProgressReporter {
     const run = async () => {
       let surface: 'sticky' | 'check' | undefined;
       try {
-        if (this.dirty.sticky && this.sticky !== undefined) {
+        const closing = this.closing.shift();
+        if (closing) {
+          await this.options.forge.reportCheck(closing.report, closing.id);
+          this.writes++;
+        } else if (this.dirty.sticky && this.sticky !== undefined) {
           surface = 'sticky';
           this.dirty.sticky = false;
           const body = this.sticky;
-          const { id } = await this.options.forge.ensureComment(this.options.issueNumber, this.options.marker, body, this.stickyId);
-          this.stickyId = id;
+          this.stickyId = await this.options.writeSticky(body);
           this.writes++;
         } else if (this.dirty.check && this.check?.sha) {
           surface = 'check';

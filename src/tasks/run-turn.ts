@@ -2,10 +2,12 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentConclusion, AgentEvent, AgentResult, AgentRunner } from '../agents/types.js';
 import type { Forge, ForgeFactory } from '../forge/types.js';
-import { branchName, GitWorkspace } from '../git/workspace.js';
+import { branchName } from '../git/branch-name.js';
+import { GitWorkspace } from '../git/workspace.js';
 import type { Redactor } from '../observability/redact.js';
-import { type Phase, renderCheckSummary, renderPullRequestBody, renderSticky, stickyMarker } from '../progress/render.js';
+import { type Phase, renderCheckSummary, renderPullRequestBody, renderSticky } from '../progress/render.js';
 import { ProgressReporter } from '../progress/reporter.js';
+import type { StickyComments } from '../progress/stickies.js';
 import type { Sandbox, SandboxSession } from '../sandbox/types.js';
 import type { CancelBus } from './cancel.js';
 import { explainError } from './explain.js';
@@ -19,6 +21,7 @@ import type { Task, Turn, TurnEndReason, TurnState } from './types.js';
 
 export interface TurnDeps {
   store: TaskStore;
+  stickies: StickyComments;
   scheduler: TurnScheduler;
   forges: ForgeFactory;
   sandbox: Sandbox;
@@ -76,9 +79,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   const where = turnOf(task).place.number;
   const reporter = new ProgressReporter({
     forge,
-    issueNumber: where,
-    marker: stickyMarker(taskId, where),
-    stickyId: task.stickies?.[String(where)],
+    writeSticky: (body) => deps.stickies.write(forge, taskId, where, body),
     minIntervalMs: deps.minWriteIntervalMs ?? 1000,
     redact: (text) => deps.redactor.redact(text),
     onError: (error) => log.warn({ err: error }, 'progress write failed'),
@@ -202,10 +203,11 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
       exclude: isWorkflowPath,
     });
     if (commit?.excluded.length) patch.excludedPaths = commit.excluded;
-    if (!commit) {
+    if (!commit?.sha) {
       patch.noChanges = true;
       await note('no changes to commit');
     } else {
+      const sha = commit.sha;
       const pushed = await workspace.push(creds, task.branch!);
       if (!pushed.ok) {
         // Never force. Keep the work on a branch of its own and say where.
@@ -218,9 +220,9 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
           error: `Forge could not push to \`${task.branch}\`: ${pushed.reason === 'rejected_non_fast_forward' ? 'the branch moved while the agent worked' : 'the push was refused'}.${kept}`,
         };
       } else {
-        patch.commitSha = commit.sha;
-        checkSha = commit.sha;
-        await note(`pushed ${commit.sha.slice(0, 7)} to ${task.branch}`);
+        patch.commitSha = sha;
+        checkSha = sha;
+        await note(`pushed ${sha.slice(0, 7)} to ${task.branch}`);
         if (!task.changeRequest) {
           setPhase('change_request');
           const cr = await forge.createChangeRequest({
@@ -245,8 +247,8 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     tracker.signal.removeEventListener('abort', onStop);
     tracker.release();
     await lines.flush().catch(() => undefined);
-    await session?.destroy().catch((error) => log.warn({ err: error }, 'sandbox cleanup failed'));
-    await workspace?.dispose().catch((error) => log.warn({ err: error }, 'workspace cleanup failed'));
+    await session?.destroy().catch((error: unknown) => log.warn({ err: error }, 'sandbox cleanup failed'));
+    await workspace?.dispose().catch((error: unknown) => log.warn({ err: error }, 'workspace cleanup failed'));
   }
 
   task = (await deps.store.update(taskId, (t) => {
@@ -261,10 +263,9 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   phase = 'finished';
   render();
   await reporter.flush();
-  if (reporter.checkId !== undefined || reporter.stickyId !== undefined) {
+  if (reporter.checkId !== undefined) {
     task = (await deps.store.update(taskId, (t) => {
-      if (reporter.checkId !== undefined) turnOf(t).checkRunId = reporter.checkId;
-      if (reporter.stickyId !== undefined) t.stickies = { ...t.stickies, [String(where)]: reporter.stickyId };
+      turnOf(t).checkRunId = reporter.checkId;
     })).task;
   }
   await note(`turn ${n} ${turnOf(task).state}${outcome.error ? `: ${outcome.error}` : ''}`);

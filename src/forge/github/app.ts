@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Probot } from 'probot';
+import { Probot, type ProbotOctokit } from 'probot';
 import type { Forge, ForgeFactory, RepoRef } from '../types.js';
 import { GitHubForge } from './forge.js';
 
@@ -9,8 +9,8 @@ export interface GitHubAppOptions {
   webhookSecret: string;
   /** `https://api.github.com` or `<protocol>://<GHE_HOST>/api/v3`. */
   baseUrl: string;
-  /** Probot throttles requests through Redis so the limits hold across processes (per installation). */
-  redisUrl?: string;
+  /** Probot's Octokit class, e.g. with Redis-backed throttling (see octokit.ts). */
+  Octokit?: typeof ProbotOctokit;
   log: Logger;
 }
 
@@ -22,7 +22,7 @@ export function createProbot(options: GitHubAppOptions): Probot {
     secret: options.webhookSecret,
     baseUrl: options.baseUrl,
     log: options.log.child({ name: 'probot' }),
-    ...(options.redisUrl ? { redisConfig: options.redisUrl } : {}),
+    ...(options.Octokit ? { Octokit: options.Octokit } : {}),
   });
 }
 

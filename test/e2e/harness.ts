@@ -1,0 +1,175 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { randomBytes } from 'node:crypto';
+import { type ForgeOverrides, type RunningForge, startForge } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load.js';
+import { FakeGitHub } from '../kit/fake-github/index.js';
+import { waitFor } from '../kit/fake-github/wait.js';
+import { type GitServer, startGitServer } from '../kit/git-server.js';
+import { type RedisServer, startRedis } from '../kit/redis.js';
+import { buildDelivery, issueCommentCreated, issuesLabeled, pullRequestClosed, sendDelivery } from '../kit/webhooks.js';
+
+export const AGENT = `${process.execPath} ${resolve('test/fixtures/scripted-agent.mjs')}`;
+export const OWNER = 'acme';
+export const NAME = 'widgets';
+export const REPO = `${OWNER}/${NAME}`;
+export const INSTALLATION = 77;
+export const SECRET = 'webhook-secret-for-tests-0123456789';
+
+export interface Harness {
+  redis: RedisServer;
+  github: FakeGitHub;
+  git: GitServer;
+  forge: RunningForge;
+  workspace: string;
+  logs: string[];
+  repo: { owner: string; name: string; cloneUrl: string; id: number };
+  webhookUrl: string;
+  /** Posts a comment as `user` on issue/PR `number` (in the fake) and delivers its webhook. */
+  comment(input: { number: number; body: string; user?: string; userType?: 'User' | 'Bot'; isPullRequest?: boolean }): Promise<{ status: number; commentId: number; deliveryId: string }>;
+  label(input: { number: number; label?: string; user?: string }): Promise<{ status: number }>;
+  closePull(number: number, merged: boolean): Promise<{ status: number }>;
+  deliver(event: string, payload: unknown, deliveryId?: string, secret?: string): Promise<{ status: number; deliveryId: string }>;
+  /** Waits until the task on `number` has `turns` turns, all finished, and returns it. */
+  settled(number: number, turns?: number, timeoutMs?: number): Promise<import('../../src/tasks/types.js').Task>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  agentCommand?: string;
+  env?: Record<string, string>;
+  overrides?: ForgeOverrides;
+  /** Start Forge itself (default true); false lets a test run its own processes. */
+  startForge?: boolean;
+  redis?: RedisServer;
+}
+
+/**
+ * Everything real that can run here — Redis, git over smart HTTP, Forge's HTTP server and worker,
+ * the local sandbox and a scripted command agent — around the one fake: GitHub's REST API.
+ */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const redis = options.redis ?? (await startRedis());
+  let github!: FakeGitHub;
+  const git = await startGitServer({ acceptToken: (token, repoPath) => github.tokenAllows(token, repoPath.replace(/\.git$/, '')) });
+  github = await FakeGitHub.start({
+    branchExists: async (repo, branch) => branch in (await git.branches(`${repo}.git`)),
+    headSha: async (repo, branch) => (await git.branches(`${repo}.git`))[branch],
+  });
+  const { id } = github.addRepo({ owner: OWNER, name: NAME, installationId: INSTALLATION });
+  await git.seedRepo(`${REPO}.git`, { 'README.md': '# Widgets\n', 'src/index.js': 'export const answer = 42;\n' });
+  github.addIssue(REPO, { number: 1, title: 'Add a changelog', body: 'We need a CHANGES.md file.', user: 'alice' });
+  github.setPermission(REPO, 'alice', 'write');
+  github.setPermission(REPO, 'maya', 'maintain');
+  github.setPermission(REPO, 'rita', 'read');
+  const workspace = mkdtempSync(join(tmpdir(), 'forge-e2e-'));
+  const logs: string[] = [];
+  const env = {
+    APP_ID: String(github.appId),
+    PRIVATE_KEY: github.privateKeyPem,
+    WEBHOOK_SECRET: SECRET,
+    GHE_HOST: github.host,
+    GHE_PROTOCOL: 'http',
+    REDIS_URL: redis.url,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    FORGE_AGENT_COMMAND: options.agentCommand ?? AGENT,
+    FORGE_WORKSPACE_DIR: workspace,
+    FORGE_PUBLIC_URL: 'http://forge.test',
+    ...options.env,
+  };
+  const forge =
+    options.startForge === false
+      ? (undefined as unknown as RunningForge)
+      : await startForge(loadConfig(env), {
+          prefix: `t${randomBytes(4).toString('hex')}:`,
+          minWriteIntervalMs: 50,
+          timings: { reconcileIntervalMs: 2000 },
+          logDestination: new Writable({
+            write(chunk, _enc, done) {
+              logs.push(chunk.toString());
+              done();
+            },
+          }),
+          ...options.overrides,
+        });
+  const webhookUrl = `${forge?.url}/api/github/webhooks`;
+  const repo = { owner: OWNER, name: NAME, cloneUrl: git.cloneUrl(`${REPO}.git`), id };
+  const deliver = async (event: string, payload: unknown, deliveryId?: string, secret = SECRET) => {
+    const delivery = buildDelivery({ event, payload, secret, ...(deliveryId ? { deliveryId } : {}) });
+    const res = await sendDelivery(webhookUrl, delivery);
+    return { status: res.status, deliveryId: delivery.headers['X-GitHub-Delivery']! };
+  };
+  const harness: Harness = {
+    redis,
+    github,
+    git,
+    forge,
+    workspace,
+    logs,
+    repo,
+    webhookUrl,
+    deliver,
+    async comment({ number, body, user = 'alice', userType = 'User', isPullRequest }) {
+      const isPr = isPullRequest ?? github.issue(REPO, number)?.pull !== undefined;
+      const { id: commentId } = github.addComment(REPO, number, { body, user });
+      const issue = github.issue(REPO, number);
+      const payload = issueCommentCreated({
+        repo: { ...repo, defaultBranch: 'main' },
+        installationId: INSTALLATION,
+        issue: { number, title: issue?.title ?? 'Issue', body: issue?.body ?? '', isPullRequest: isPr },
+        comment: { id: commentId, body },
+        sender: { login: user, id: 1000 + user.length, type: userType },
+      });
+      const { status, deliveryId } = await deliver('issue_comment', payload);
+      return { status, commentId, deliveryId };
+    },
+    async label({ number, label = 'forge', user = 'alice' }) {
+      const issue = github.issue(REPO, number);
+      const payload = issuesLabeled({
+        repo: { ...repo, defaultBranch: 'main' },
+        installationId: INSTALLATION,
+        issue: { number, title: issue?.title ?? 'Issue', body: issue?.body ?? '' },
+        label: { name: label },
+        sender: { login: user, id: 1000 + user.length, type: 'User' },
+      });
+      return deliver('issues', payload);
+    },
+    async closePull(number, merged) {
+      if (merged) github.mergePull(REPO, number);
+      const pull = github.pulls(REPO).find((p) => p.number === number);
+      const payload = pullRequestClosed({
+        repo: { ...repo, defaultBranch: 'main' },
+        installationId: INSTALLATION,
+        number,
+        merged,
+        ...(pull ? { head: { ref: pull.head } } : {}),
+      });
+      return deliver('pull_request', payload);
+    },
+    async settled(number, turns = 1, timeoutMs = 30_000) {
+      const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
+      let found: import('../../src/tasks/types.js').Task | undefined;
+      // The worker's last act for a turn is its closing log note, written after the final forge writes.
+      await waitFor(async () => {
+        found = await forge.store.findByNumber(repoRef, number);
+        if (!found || found.turns.length < turns) return false;
+        if (!found.turns.every((t) => ['completed', 'failed', 'cancelled'].includes(t.state))) return false;
+        const events = await forge.store.events(found.id, { count: 100_000 });
+        return found.turns.every((t) => events.some((e) => e.turn === t.n && e.kind === 'state' && e.text.startsWith(`turn ${t.n} ${t.state}`)));
+      }, timeoutMs, { intervalMs: 50, what: `task on #${number} to settle with ${turns} turn(s)` });
+      return found!;
+    },
+    async close() {
+      await forge?.close();
+      await github.close();
+      await git.close();
+      if (!options.redis) await redis.stop();
+      rmSync(workspace, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}

@@ -1,0 +1,325 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { waitFor } from '../kit/fake-github/wait.js';
+import { type Harness, REPO, startHarness } from './harness.js';
+
+/** Every scenario of the spine issue, end to end: real Forge HTTP server and worker, real Redis, real git. */
+describe('from a /forge comment to a pull request (GitHub)', () => {
+  let h: Harness;
+  const newIssue = (title: string, body = 'Details.') => h.github.addIssue(REPO, { title, body, user: 'alice' }).number;
+
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+  afterEach(() => {
+    h.github.assertNoViolations();
+  });
+
+  test('a comment becomes a PR with the agent change, a 👀, a sticky comment and a green check', async () => {
+    const issue = newIssue('Add a changelog');
+    const started = Date.now();
+    const res = await h.comment({ number: issue, body: '/forge add a changelog entry' });
+    assert.equal(res.status, 200);
+    assert.ok(Date.now() - started < 2000, 'the webhook is answered without waiting for work');
+
+    const task = await h.settled(issue);
+    const turn = task.turns[0]!;
+    assert.equal(turn.state, 'completed', turn.error);
+    assert.equal(task.branch, `forge/${issue}-add-a-changelog`);
+    const pulls = h.github.pulls(REPO).filter((p) => p.head === task.branch);
+    assert.equal(pulls.length, 1);
+    const pull = pulls[0]!;
+    assert.equal(pull.base, 'main');
+    assert.match(pull.body ?? '', new RegExp(`Closes #${issue}`));
+    assert.match(pull.body ?? '', /Appended "add a changelog entry" to CHANGES.md/, 'the agent summary is in the PR body');
+
+    const branches = await h.git.branches(`${REPO}.git`);
+    assert.equal(branches[task.branch!], turn.commitSha);
+    assert.equal(await h.git.fileAt(`${REPO}.git`, task.branch!, 'CHANGES.md'), '- add a changelog entry\n');
+    const [commit] = await h.git.log(`${REPO}.git`, task.branch!, 1);
+    assert.equal(commit!.author.name, 'forge[bot]');
+    assert.match(commit!.message, /Co-authored-by: alice <\d+\+alice@users\.noreply\.github\.com>/);
+
+    const reactions = h.github.reactions(REPO, res.commentId);
+    assert.deepEqual(reactions.map((r) => r.content), ['eyes']);
+    const stickies = h.github.comments(REPO, issue).filter((c) => c.body.includes(`<!-- forge:task:${task.id}:${issue} -->`));
+    assert.equal(stickies.length, 1, 'exactly one sticky comment, edited in place');
+    assert.match(stickies[0]!.body, /✅ Done/);
+    assert.match(stickies[0]!.body, new RegExp(`#${pull.number}`));
+
+    const checks = h.github.checkRuns(REPO).filter((c) => c.headSha === turn.commitSha);
+    assert.equal(checks.length, 1);
+    assert.equal(checks[0]!.name, 'Forge');
+    assert.equal(checks[0]!.status, 'completed');
+    assert.equal(checks[0]!.conclusion, 'success');
+  });
+
+  test('the trigger label starts a task with the issue as the instruction', async () => {
+    const issue = newIssue('Document the API', 'Write docs for answer()');
+    const res = await h.label({ number: issue });
+    assert.equal(res.status, 200);
+    const task = await h.settled(issue);
+    assert.equal(task.turns[0]!.state, 'completed', task.turns[0]!.error);
+    assert.match(task.turns[0]!.instruction, /Document the API\n\nWrite docs for answer\(\)/);
+    assert.equal(h.github.pulls(REPO).filter((p) => p.head === task.branch).length, 1);
+  });
+
+  test('a follow-up on the PR runs a new turn on the same branch and pushes a new commit', async () => {
+    const issue = newIssue('Follow me');
+    await h.comment({ number: issue, body: '/forge first change' });
+    const first = await h.settled(issue);
+    const pr = first.changeRequest!.number;
+    await h.comment({ number: pr, body: '/forge second change', isPullRequest: true });
+    const task = await h.settled(pr, 2);
+    assert.equal(task.id, first.id, 'same task');
+    const [t1, t2] = task.turns;
+    assert.equal(t2!.state, 'completed', t2!.error);
+    assert.notEqual(t2!.commitSha, t1!.commitSha);
+    const log = await h.git.log(`${REPO}.git`, task.branch!, 2);
+    assert.deepEqual(log.map((c) => c.sha), [t2!.commitSha, t1!.commitSha], 'new commit on top of the first');
+    assert.equal(await h.git.fileAt(`${REPO}.git`, task.branch!, 'CHANGES.md'), '- first change\n- second change\n');
+    assert.equal(h.github.pulls(REPO).filter((p) => p.head === task.branch).length, 1, 'still one PR');
+    const prCheck = h.github.checkRuns(REPO).filter((c) => c.headSha === t2!.commitSha);
+    assert.equal(prCheck[0]?.conclusion, 'success');
+  });
+
+  test('a user without write access gets one short reply and nothing runs', async () => {
+    const issue = newIssue('Reader');
+    const before = h.github.writes().length;
+    await h.comment({ number: issue, body: '/forge do something', user: 'rita' });
+    await waitFor(() => h.github.comments(REPO, issue).some((c) => c.user === 'forge-test[bot]'), 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const replies = h.github.comments(REPO, issue).filter((c) => c.user === 'forge-test[bot]');
+    assert.equal(replies.length, 1);
+    assert.match(replies[0]!.body, /@rita/);
+    assert.match(replies[0]!.body, /write/);
+    const writes = h.github.writes().slice(before);
+    assert.deepEqual(writes.map((w) => w.operationId), ['issues/create-comment'], 'no reaction, no check, no PR');
+    const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
+    assert.equal(await h.forge.store.findByNumber(repoRef, issue), undefined);
+  });
+
+  test('bots are ignored silently, including Forge itself', async () => {
+    const issue = newIssue('Bots');
+    const callsBefore = h.github.calls.length;
+    const a = await h.comment({ number: issue, body: '/forge do it', user: 'dependabot[bot]', userType: 'Bot' });
+    const b = await h.comment({ number: issue, body: '/forge loop forever', user: 'forge-test[bot]', userType: 'Bot' });
+    assert.equal(a.status, 200);
+    assert.equal(b.status, 200);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(h.github.calls.length, callsBefore, 'not a single API call');
+  });
+
+  test('a bad signature is rejected and nothing is queued', async () => {
+    const issue = newIssue('Forged');
+    const callsBefore = h.github.calls.length;
+    const res = await h.deliver(
+      'issue_comment',
+      (await import('../kit/webhooks.js')).issueCommentCreated({
+        repo: { owner: 'acme', name: 'widgets' },
+        installationId: 77,
+        issue: { number: issue },
+        comment: { id: 999_001, body: '/forge evil' },
+        sender: { login: 'alice', id: 1, type: 'User' },
+      }),
+      undefined,
+      'not-the-secret',
+    );
+    assert.ok(res.status === 400 || res.status === 401, `status ${res.status}`);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(h.github.calls.length, callsBefore);
+    const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
+    assert.equal(await h.forge.store.findByNumber(repoRef, issue), undefined);
+  });
+
+  test('the same delivery twice starts one turn', async () => {
+    const issue = newIssue('Twice');
+    const { id: commentId } = h.github.addComment(REPO, issue, { body: '/forge only once', user: 'alice' });
+    const { issueCommentCreated } = await import('../kit/webhooks.js');
+    const payload = issueCommentCreated({
+      repo: { owner: 'acme', name: 'widgets', cloneUrl: h.repo.cloneUrl, id: h.repo.id },
+      installationId: 77,
+      issue: { number: issue, title: 'Twice' },
+      comment: { id: commentId, body: '/forge only once' },
+      sender: { login: 'alice', id: 5, type: 'User' },
+    });
+    const deliveryId = '3f1a4b2c-0000-4000-8000-00000000abcd';
+    const results = await Promise.all([h.deliver('issue_comment', payload, deliveryId), h.deliver('issue_comment', payload, deliveryId)]);
+    assert.deepEqual(results.map((r) => r.status), [200, 200]);
+    // A redelivery after the fact, with a new delivery id but the same comment, is also a duplicate.
+    await h.deliver('issue_comment', payload);
+    const task = await h.settled(issue);
+    await new Promise((r) => setTimeout(r, 500));
+    const again = await h.settled(issue);
+    assert.equal(again.turns.length, 1);
+    assert.equal(task.turns[0]!.state, 'completed');
+    assert.equal(h.github.reactions(REPO, commentId).length, 1);
+  });
+
+  test('an agent that exits non-zero fails the check run and the comment says why; its work is kept', async () => {
+    const issue = newIssue('Break it');
+    await h.comment({ number: issue, body: '/forge try this [fail]' });
+    const task = await h.settled(issue);
+    const turn = task.turns[0]!;
+    assert.equal(turn.state, 'failed');
+    assert.match(turn.error ?? '', /exited with code 3/);
+    assert.match(turn.error ?? '', /the build broke/);
+    assert.ok(turn.commitSha, 'partial work committed');
+    const [commit] = await h.git.log(`${REPO}.git`, task.branch!, 1);
+    assert.match(commit!.message, /^WIP: /);
+    const check = h.github.checkRuns(REPO).find((c) => c.headSha === turn.commitSha);
+    assert.equal(check?.conclusion, 'failure');
+    const sticky = h.github.comments(REPO, issue).find((c) => c.body.includes(`forge:task:${task.id}`));
+    assert.match(sticky!.body, /❌ Failed/);
+    assert.match(sticky!.body, /exited with code 3/);
+  });
+
+  test('an agent that changes nothing opens no PR, and the reply says so', async () => {
+    const issue = newIssue('Nothing');
+    await h.comment({ number: issue, body: '/forge check it [noop]' });
+    const task = await h.settled(issue);
+    assert.equal(task.turns[0]!.state, 'completed');
+    assert.equal(task.turns[0]!.noChanges, true);
+    assert.equal(task.changeRequest, undefined);
+    assert.equal(h.github.pulls(REPO).filter((p) => p.head === task.branch).length, 0);
+    assert.equal(await h.git.branches(`${REPO}.git`).then((b) => task.branch! in b), false, 'no empty branch pushed');
+    const sticky = h.github.comments(REPO, issue).find((c) => c.body.includes(`forge:task:${task.id}`));
+    assert.match(sticky!.body, /without changing any file, so there is no new commit and no pull request/);
+  });
+
+  test('/forge stop mid-turn pushes a WIP commit and ends the turn cancelled', async () => {
+    const issue = newIssue('Long job');
+    await h.comment({ number: issue, body: '/forge a long job [slow:30]' });
+    const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
+    await waitFor(async () => (await h.forge.store.findByNumber(repoRef, issue))?.turns[0]?.state === 'running', 15_000);
+    await waitFor(async () => {
+      const task = await h.forge.store.findByNumber(repoRef, issue);
+      return (await h.forge.store.events(task!.id)).some((e) => e.text.includes('working… 3'));
+    }, 15_000);
+    const started = Date.now();
+    await h.comment({ number: issue, body: '/forge stop' });
+    const task = await h.settled(issue, 1, 20_000);
+    assert.ok(Date.now() - started < 15_000, 'stopped well before the agent would have finished');
+    const turn = task.turns[0]!;
+    assert.equal(turn.state, 'cancelled');
+    assert.equal(turn.endReason, 'stopped');
+    assert.ok(turn.commitSha);
+    const [commit] = await h.git.log(`${REPO}.git`, task.branch!, 1);
+    assert.equal(commit!.sha, turn.commitSha);
+    assert.match(commit!.message, /^WIP: a long job/);
+    assert.equal(await h.git.fileAt(`${REPO}.git`, task.branch!, 'CHANGES.md'), '- a long job [slow:30]\n');
+    const check = h.github.checkRuns(REPO).find((c) => c.headSha === turn.commitSha);
+    assert.equal(check?.conclusion, 'cancelled');
+  });
+
+  test('git hooks and config planted by the agent never run on the host', async () => {
+    const issue = newIssue('Hooks');
+    const marker = join(h.workspace, 'pwned-marker');
+    await h.comment({ number: issue, body: `/forge plant things [hook:${marker}]` });
+    const task = await h.settled(issue);
+    assert.equal(task.turns[0]!.state, 'completed', task.turns[0]!.error);
+    assert.ok(task.turns[0]!.commitSha, 'the change itself was still committed and pushed');
+    assert.equal(existsSync(marker), false, 'no hook, fsmonitor or filter ran on the host');
+  });
+
+  test('workflow changes are left out of the commit and listed', async () => {
+    const issue = newIssue('Workflows');
+    await h.comment({ number: issue, body: '/forge touch ci [workflow]' });
+    const task = await h.settled(issue);
+    const turn = task.turns[0]!;
+    assert.deepEqual(turn.excludedPaths, ['.github/workflows/ci.yml']);
+    assert.equal(await h.git.fileAt(`${REPO}.git`, task.branch!, '.github/workflows/ci.yml'), undefined);
+    assert.ok(await h.git.fileAt(`${REPO}.git`, task.branch!, 'CHANGES.md'));
+    const sticky = h.github.comments(REPO, issue).find((c) => c.body.includes(`forge:task:${task.id}`));
+    assert.match(sticky!.body, /Not pushed:.*\.github\/workflows\/ci\.yml/);
+  });
+
+  test('fork PRs are refused with a clear reply', async () => {
+    const pr = h.github.addPull(REPO, { title: 'From a fork', body: '', user: 'alice', head: 'feature', base: 'main' });
+    h.github.setPullFork(REPO, pr.number, 'mallory/widgets');
+    await h.comment({ number: pr.number, body: '/forge fix the tests', isPullRequest: true });
+    await waitFor(() => h.github.comments(REPO, pr.number).some((c) => /forks/.test(c.body)), 10_000);
+    const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
+    assert.equal(await h.forge.store.findByNumber(repoRef, pr.number), undefined);
+  });
+
+  test('help, status and commands with extra text get the right answers', async () => {
+    const issue = newIssue('Commands');
+    await h.comment({ number: issue, body: '/forge help' });
+    await h.comment({ number: issue, body: '/forge status' });
+    await h.comment({ number: issue, body: '/forge stop now please' });
+    await h.comment({ number: issue, body: '/forge --agent gpt9 do it' });
+    const bot = () => h.github.comments(REPO, issue).filter((c) => c.user === 'forge-test[bot]');
+    await waitFor(() => bot().length === 4, 10_000);
+    const bodies = bot().map((c) => c.body).join('\n---\n');
+    assert.match(bodies, /\/forge stop/);
+    assert.match(bodies, /no Forge task here yet/i);
+    assert.match(bodies, /takes no text/);
+    assert.match(bodies, /command/, 'lists the allowed agents');
+  });
+
+  test('an edited comment never triggers', async () => {
+    const issue = newIssue('Edited');
+    const { examplePayload } = await import('../kit/webhooks.js');
+    const payload = examplePayload('issue_comment', 'edited');
+    payload.comment.body = '/forge do it';
+    payload.repository.full_name = REPO;
+    payload.installation = { id: 77, node_id: 'x' };
+    payload.issue.number = issue;
+    const callsBefore = h.github.calls.length;
+    const res = await h.deliver('issue_comment', payload);
+    assert.equal(res.status, 200);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(h.github.calls.length, callsBefore);
+  });
+
+  test('merging the PR ends the task; a new comment on the issue starts a new one', async () => {
+    const issue = newIssue('Merge me');
+    await h.comment({ number: issue, body: '/forge do it' });
+    const task = await h.settled(issue);
+    await h.closePull(task.changeRequest!.number, true);
+    const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
+    await waitFor(async () => (await h.forge.store.get(task.id))?.state === 'closed', 10_000);
+    assert.equal(await h.forge.store.findByNumber(repoRef, issue), undefined);
+  });
+
+  test('no token reaches the logs, the comments, the job data or the checkout history', async () => {
+    const tokens = h.github.issuedTokens().map((t) => t.token);
+    assert.ok(tokens.length > 0);
+    const haystacks = [
+      h.logs.join('\n'),
+      ...h.github.calls.map((c) => JSON.stringify(c.body ?? '')),
+      ...(await dumpRedis(h)),
+    ];
+    for (const token of tokens) {
+      for (const text of haystacks) assert.ok(!text.includes(token), 'a token leaked');
+    }
+    for (const req of h.git.requests) assert.ok(!/x-access-token|gh[sp]_/.test(req.path), 'no credentials in git URLs');
+    assert.equal(readdirSync(join(h.workspace, 'checkouts')).length, 0, 'checkouts are removed after each turn');
+  });
+});
+
+async function dumpRedis(h: Harness): Promise<string[]> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(h.redis.url);
+  try {
+    const out: string[] = [];
+    for (const key of await redis.keys('*')) {
+      const type = await redis.type(key);
+      if (type === 'string') out.push(String(await redis.get(key)));
+      else if (type === 'hash') out.push(JSON.stringify(await redis.hgetall(key)));
+      else if (type === 'list') out.push(JSON.stringify(await redis.lrange(key, 0, -1)));
+      else if (type === 'stream') out.push(JSON.stringify(await redis.xrange(key, '-', '+')));
+    }
+    return out;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+void readFileSync;
