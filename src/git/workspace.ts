@@ -29,8 +29,8 @@
  * The token is passed per command through the environment (run-git.ts): never in a URL, argv, or
  * either repo's config.
  */
-import { copyFile, mkdir, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { copyFile, mkdir, rm, rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { GitCredentials } from '../forge/types.js';
 import { setAgentBranch } from './agent-repo.js';
 import { isValidBranchName } from './branch-name.js';
@@ -368,5 +368,7 @@ export class GitWorkspace {
   /** Removes the turn's directory (checkout and host git dir). Idempotent; never follows symlinks. */
   async dispose(): Promise<void> {
     await rm(this.turnDir, { recursive: true, force: true });
+    // The task's directory goes too once its last turn is gone (another turn may still use it).
+    await rmdir(dirname(this.turnDir)).catch(() => undefined);
   }
 }

@@ -32,6 +32,8 @@ export interface Harness {
   label(input: { number: number; label?: string; user?: string }): Promise<{ status: number }>;
   closePull(number: number, merged: boolean): Promise<{ status: number }>;
   deliver(event: string, payload: unknown, deliveryId?: string, secret?: string): Promise<{ status: number; deliveryId: string }>;
+  /** Waits until no request reached the fake GitHub for `ms` (the worker is done with earlier work). */
+  quiet(ms?: number): Promise<void>;
   /** Waits until the task on `number` has `turns` turns, all finished, and returns it. */
   settled(number: number, turns?: number, timeoutMs?: number): Promise<import('../../src/tasks/types.js').Task>;
   close(): Promise<void>;
@@ -55,8 +57,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   let github!: FakeGitHub;
   const git = await startGitServer({ acceptToken: (token, repoPath) => github.tokenAllows(token, repoPath.replace(/\.git$/, '')) });
   github = await FakeGitHub.start({
-    branchExists: async (repo, branch) => branch in (await git.branches(`${repo}.git`)),
-    headSha: async (repo, branch) => (await git.branches(`${repo}.git`))[branch],
+    // Repositories that exist only on the fake (e.g. a fork) have no branches on the git server.
+    branchExists: async (repo, branch) => branch in (await git.branches(`${repo}.git`).catch(() => ({}))),
+    headSha: async (repo, branch) => (await git.branches(`${repo}.git`).catch(() => ({}) as Record<string, string>))[branch],
   });
   const { id } = github.addRepo({ owner: OWNER, name: NAME, installationId: INSTALLATION });
   await git.seedRepo(`${REPO}.git`, { 'README.md': '# Widgets\n', 'src/index.js': 'export const answer = 42;\n' });
@@ -149,6 +152,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         ...(pull ? { head: { ref: pull.head } } : {}),
       });
       return deliver('pull_request', payload);
+    },
+    async quiet(ms = 600) {
+      await waitFor(async () => {
+        const count = github.calls.length;
+        await new Promise((r) => setTimeout(r, ms));
+        return github.calls.length === count;
+      }, 30_000, { what: 'GitHub traffic to stop' });
     },
     async settled(number, turns = 1, timeoutMs = 30_000) {
       const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };

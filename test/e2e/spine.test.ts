@@ -90,6 +90,7 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
 
   test('a user without write access gets one short reply and nothing runs', async () => {
     const issue = newIssue('Reader');
+    await h.quiet();
     const before = h.github.writes().length;
     await h.comment({ number: issue, body: '/forge do something', user: 'rita' });
     await waitFor(() => h.github.comments(REPO, issue).some((c) => c.user === 'forge-test[bot]'), 10_000);
@@ -106,6 +107,7 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
 
   test('bots are ignored silently, including Forge itself', async () => {
     const issue = newIssue('Bots');
+    await h.quiet();
     const callsBefore = h.github.calls.length;
     const a = await h.comment({ number: issue, body: '/forge do it', user: 'dependabot[bot]', userType: 'Bot' });
     const b = await h.comment({ number: issue, body: '/forge loop forever', user: 'forge-test[bot]', userType: 'Bot' });
@@ -117,6 +119,7 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
 
   test('a bad signature is rejected and nothing is queued', async () => {
     const issue = newIssue('Forged');
+    await h.quiet();
     const callsBefore = h.github.calls.length;
     const res = await h.deliver(
       'issue_comment',
@@ -243,7 +246,7 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     const pr = h.github.addPull(REPO, { title: 'From a fork', body: '', user: 'alice', head: 'feature', base: 'main' });
     h.github.setPullFork(REPO, pr.number, 'mallory/widgets');
     await h.comment({ number: pr.number, body: '/forge fix the tests', isPullRequest: true });
-    await waitFor(() => h.github.comments(REPO, pr.number).some((c) => /forks/.test(c.body)), 10_000);
+    await waitFor(() => h.github.comments(REPO, pr.number).some((c) => /forks/.test(c.body)), 20_000);
     const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
     assert.equal(await h.forge.store.findByNumber(repoRef, pr.number), undefined);
   });
@@ -255,7 +258,8 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     await h.comment({ number: issue, body: '/forge stop now please' });
     await h.comment({ number: issue, body: '/forge --agent gpt9 do it' });
     const bot = () => h.github.comments(REPO, issue).filter((c) => c.user === 'forge-test[bot]');
-    await waitFor(() => bot().length === 4, 10_000);
+    // Eight writes (a 👀 and a reply each), a second apart: GitHub's pace for writes.
+    await waitFor(() => bot().length === 4, 30_000);
     const bodies = bot().map((c) => c.body).join('\n---\n');
     assert.match(bodies, /\/forge stop/);
     assert.match(bodies, /no Forge task here yet/i);
@@ -271,6 +275,7 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     payload.repository.full_name = REPO;
     payload.installation = { id: 77, node_id: 'x' };
     payload.issue.number = issue;
+    await h.quiet();
     const callsBefore = h.github.calls.length;
     const res = await h.deliver('issue_comment', payload);
     assert.equal(res.status, 200);
@@ -286,6 +291,10 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
     await waitFor(async () => (await h.forge.store.get(task.id))?.state === 'closed', 10_000);
     assert.equal(await h.forge.store.findByNumber(repoRef, issue), undefined);
+    await h.comment({ number: issue, body: '/forge start over' });
+    const next = await h.settled(issue);
+    assert.notEqual(next.id, task.id, 'a new task');
+    assert.notEqual(next.branch, task.branch, 'on a fresh branch (the old one is taken)');
   });
 
   test('no token reaches the logs, the comments, the job data or the checkout history', async () => {
@@ -300,7 +309,8 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
       for (const text of haystacks) assert.ok(!text.includes(token), 'a token leaked');
     }
     for (const req of h.git.requests) assert.ok(!/x-access-token|gh[sp]_/.test(req.path), 'no credentials in git URLs');
-    assert.equal(readdirSync(join(h.workspace, 'checkouts')).length, 0, 'checkouts are removed after each turn');
+    await h.quiet();
+    assert.deepEqual(readdirSync(join(h.workspace, 'checkouts'), { recursive: true }), ['tasks'], 'checkouts are removed after each turn');
   });
 });
 
