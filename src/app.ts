@@ -5,7 +5,7 @@ import type { DestinationStream, Logger } from 'pino';
 import { CommandAgent } from './agents/command.js';
 import type { AgentRunner } from './agents/types.js';
 import { parseCommand } from './commands/parse.js';
-import { githubApiBase, requireGitHubApp, type ForgeConfig } from './config/load.js';
+import { type ForgeConfig, githubApiBase, requireGitHubApp } from './config/load.js';
 import { createProbot, GitHubForgeFactory } from './forge/github/app.js';
 import { throttledOctokit } from './forge/github/octokit.js';
 import { githubWebhookHandler } from './forge/github/webhooks.js';
@@ -13,9 +13,9 @@ import { ForgeRegistry } from './forge/registry.js';
 import { TaskLinks } from './http/links.js';
 import { type Handler, startHttp } from './http/server.js';
 import { Deduper } from './intake/dedupe.js';
-import { StickyComments } from './progress/stickies.js';
 import { createLogger } from './observability/logger.js';
 import { Redactor } from './observability/redact.js';
+import { StickyComments } from './progress/stickies.js';
 import { LocalSandbox } from './sandbox/local/local-sandbox.js';
 import type { Sandbox } from './sandbox/types.js';
 import { CancelBus } from './tasks/cancel.js';
@@ -47,7 +47,11 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
   const app = requireGitHubApp(config);
   redactor.add(app.webhookSecret);
   redactor.add(app.privateKey);
-  const log = createLogger({ level: config.logLevel, redactor, ...(overrides.logDestination ? { destination: overrides.logDestination } : {}) });
+  const log = createLogger({
+    level: config.logLevel,
+    redactor,
+    ...(overrides.logDestination ? { destination: overrides.logDestination } : {}),
+  });
   const prefix = overrides.prefix ?? 'forge:';
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
   const store = new TaskStore({ redis, prefix, ttlMs: config.taskTtl });
@@ -71,11 +75,20 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
         triggerLabel: config.triggerLabel,
       }),
     ];
-    const http = await startHttp({ host: config.host, port: config.port, log, redis, store, links, handlers });
+    const http = await startHttp({
+      host: config.host,
+      port: config.port,
+      log,
+      redis,
+      store,
+      links,
+      handlers,
+    });
     url = http.url;
     closers.push(http.close);
     log.info({ url: http.url }, 'Forge is listening');
-    if (config.webhookProxyUrl) closers.push(await startSmee(config.webhookProxyUrl, `${http.url}/api/github/webhooks`, log));
+    if (config.webhookProxyUrl)
+      closers.push(await startSmee(config.webhookProxyUrl, `${http.url}/api/github/webhooks`, log));
   }
 
   if (config.role !== 'web') {
@@ -125,7 +138,9 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
         turnTimeoutMs: config.turnTimeout,
         idleTimeoutMs: config.idleTimeout,
         logUrl: (id) => links.url(id),
-        ...(overrides.minWriteIntervalMs !== undefined ? { minWriteIntervalMs: overrides.minWriteIntervalMs } : {}),
+        ...(overrides.minWriteIntervalMs !== undefined
+          ? { minWriteIntervalMs: overrides.minWriteIntervalMs }
+          : {}),
         ...(overrides.onTurnWrites ? { onTurnWrites: overrides.onTurnWrites } : {}),
       },
     });
@@ -145,7 +160,7 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
   };
 }
 
-function createSandbox(config: ForgeConfig, log: Logger): Sandbox {
+function createSandbox(_config: ForgeConfig, log: Logger): Sandbox {
   log.warn(
     'FORGE_SANDBOX=local runs agents as plain processes on this host, with access to its files and network. Use it for development and tests only.',
   );
@@ -161,7 +176,11 @@ function createAgents(config: ForgeConfig): Map<string, AgentRunner> {
 /** smee.io forwarding for local development (`WEBHOOK_PROXY_URL`). */
 async function startSmee(source: string, target: string, log: Logger): Promise<() => Promise<void>> {
   const { default: SmeeClient } = await import('smee-client');
-  const smee = new SmeeClient({ source, target, logger: { info: (m: string) => log.info(m), error: (m: string) => log.error(m) } });
+  const smee = new SmeeClient({
+    source,
+    target,
+    logger: { info: (m: string) => log.info(m), error: (m: string) => log.error(m) },
+  });
   const events = await smee.start();
   return async () => {
     await (events as { close?: () => unknown } | undefined)?.close?.();

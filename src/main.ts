@@ -1,9 +1,9 @@
-import { ConfigError, loadConfig } from './config/load.js';
 import { startForge } from './app.js';
+import { ConfigError, type ForgeConfig, loadConfig } from './config/load.js';
 
 /** `npm start`: parse configuration once, start the configured role, stop cleanly on SIGTERM. */
 async function main(): Promise<void> {
-  let config;
+  let config: ForgeConfig;
   try {
     config = loadConfig(process.env);
   } catch (error) {

@@ -53,7 +53,10 @@ test('YAML file from FORGE_CONFIG, with env winning and unknown keys refused', (
 test('GHE_HOST moves the API base to /api/v3', () => {
   const config = loadConfig({ ...base, GHE_HOST: 'ghe.example.com' });
   assert.equal(githubApiBase(config), 'https://ghe.example.com/api/v3');
-  assert.equal(githubApiBase(loadConfig({ ...base, GHE_HOST: '127.0.0.1:8080', GHE_PROTOCOL: 'http' })), 'http://127.0.0.1:8080/api/v3');
+  assert.equal(
+    githubApiBase(loadConfig({ ...base, GHE_HOST: '127.0.0.1:8080', GHE_PROTOCOL: 'http' })),
+    'http://127.0.0.1:8080/api/v3',
+  );
 });
 
 test('the command agent needs its command, except on a web-only process', () => {

@@ -4,10 +4,14 @@ import type { z } from 'zod';
 import { SETTINGS, type SettingDef, type SettingKey } from './settings.js';
 
 type Parsed<K extends SettingKey> = z.output<(typeof SETTINGS)[K]['schema']>;
-type WithDefault = { [K in SettingKey]: (typeof SETTINGS)[K] extends { default: string } ? K : never }[SettingKey];
+type WithDefault = {
+  [K in SettingKey]: (typeof SETTINGS)[K] extends { default: string } ? K : never;
+}[SettingKey];
 
 /** Operator configuration, parsed once at start-up. */
-export type ForgeConfig = { [K in WithDefault]: Parsed<K> } & { [K in Exclude<SettingKey, WithDefault>]?: Parsed<K> };
+export type ForgeConfig = { [K in WithDefault]: Parsed<K> } & {
+  [K in Exclude<SettingKey, WithDefault>]?: Parsed<K>;
+};
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -54,14 +58,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const role = out.role;
   if (role !== 'web' && out.agent === 'command' && out.agentCommand === undefined) {
-    problems.push('FORGE_AGENT_COMMAND: required when FORGE_AGENT is `command` (a shell command run in the checkout)');
+    problems.push(
+      'FORGE_AGENT_COMMAND: required when FORGE_AGENT is `command` (a shell command run in the checkout)',
+    );
   }
   if (problems.length) throw new ConfigError(problems);
   return out as ForgeConfig;
 }
 
 /** GitHub App credentials are required to talk to GitHub; checked where the App is built. */
-export function requireGitHubApp(config: ForgeConfig): { appId: number; privateKey: string; webhookSecret: string } {
+export function requireGitHubApp(config: ForgeConfig): {
+  appId: number;
+  privateKey: string;
+  webhookSecret: string;
+} {
   const missing = [
     config.appId === undefined && 'APP_ID: required (the GitHub App id)',
     config.privateKey === undefined && 'PRIVATE_KEY or PRIVATE_KEY_PATH: required (the App private key, PEM)',

@@ -6,16 +6,14 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 
 const duration = (form = 'a duration like 90s, 15m, 2h or 7d') =>
-  z
-    .union([z.string(), z.number()])
-    .transform((v, ctx) => {
-      const ms = typeof v === 'number' ? v * 1000 : parseDuration(v);
-      if (ms === undefined || ms <= 0) {
-        ctx.addIssue({ code: 'custom', message: `expected ${form}` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const ms = typeof v === 'number' ? v * 1000 : parseDuration(v);
+    if (ms === undefined || ms <= 0) {
+      ctx.addIssue({ code: 'custom', message: `expected ${form}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 const int = (min: number, max: number) =>
   z.coerce
@@ -49,14 +47,18 @@ export const SETTINGS = {
   appId: { env: 'APP_ID', meaning: 'GitHub App id (from the App settings page).', schema: int(1, 2 ** 53) },
   privateKey: {
     env: 'PRIVATE_KEY',
-    meaning: "GitHub App private key (PEM). `\\n` escapes are accepted.",
+    meaning: 'GitHub App private key (PEM). `\\n` escapes are accepted.',
     schema: z.string().min(1),
     secret: true,
   },
-  privateKeyPath: { env: 'PRIVATE_KEY_PATH', meaning: 'Path to the private key PEM file, instead of `PRIVATE_KEY`.', schema: z.string().min(1) },
+  privateKeyPath: {
+    env: 'PRIVATE_KEY_PATH',
+    meaning: 'Path to the private key PEM file, instead of `PRIVATE_KEY`.',
+    schema: z.string().min(1),
+  },
   webhookSecret: {
     env: 'WEBHOOK_SECRET',
-    meaning: "Secret GitHub signs webhook deliveries with (`X-Hub-Signature-256`).",
+    meaning: 'Secret GitHub signs webhook deliveries with (`X-Hub-Signature-256`).',
     schema: z.string().min(1),
     secret: true,
   },
@@ -65,10 +67,29 @@ export const SETTINGS = {
     meaning: 'smee.io channel for local development; Forge forwards its deliveries to itself.',
     schema: url,
   },
-  gheHost: { env: 'GHE_HOST', meaning: 'GitHub Enterprise Server host name; the API becomes `<protocol>://<host>/api/v3`.', schema: z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'expected a host name such as ghe.example.com') },
-  gheProtocol: { env: 'GHE_PROTOCOL', default: 'https', meaning: 'Protocol for `GHE_HOST`.', schema: z.enum(['https', 'http']) },
-  port: { env: 'PORT', default: '3000', meaning: 'HTTP port for webhooks, the API and health checks.', schema: int(0, 65535) },
-  host: { env: 'HOST', default: '0.0.0.0', meaning: 'Address the HTTP server binds to.', schema: z.string().min(1) },
+  gheHost: {
+    env: 'GHE_HOST',
+    meaning: 'GitHub Enterprise Server host name; the API becomes `<protocol>://<host>/api/v3`.',
+    schema: z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, 'expected a host name such as ghe.example.com'),
+  },
+  gheProtocol: {
+    env: 'GHE_PROTOCOL',
+    default: 'https',
+    meaning: 'Protocol for `GHE_HOST`.',
+    schema: z.enum(['https', 'http']),
+  },
+  port: {
+    env: 'PORT',
+    default: '3000',
+    meaning: 'HTTP port for webhooks, the API and health checks.',
+    schema: int(0, 65535),
+  },
+  host: {
+    env: 'HOST',
+    default: '0.0.0.0',
+    meaning: 'Address the HTTP server binds to.',
+    schema: z.string().min(1),
+  },
   logLevel: {
     env: 'LOG_LEVEL',
     default: 'info',
@@ -91,7 +112,13 @@ export const SETTINGS = {
     meaning: '`web` answers webhooks, `worker` runs turns, `all` does both in one process.',
     schema: z.enum(['all', 'web', 'worker']),
   },
-  concurrency: { env: 'FORGE_CONCURRENCY', yaml: 'concurrency', default: '2', meaning: 'Turns one worker runs at the same time.', schema: int(1, 64) },
+  concurrency: {
+    env: 'FORGE_CONCURRENCY',
+    yaml: 'concurrency',
+    default: '2',
+    meaning: 'Turns one worker runs at the same time.',
+    schema: int(1, 64),
+  },
   workspaceDir: {
     env: 'FORGE_WORKSPACE_DIR',
     yaml: 'workspaceDir',
@@ -106,7 +133,13 @@ export const SETTINGS = {
     meaning: '`local` runs the agent as a host process (development only); `docker` is planned.',
     schema: z.enum(['local']),
   },
-  agent: { env: 'FORGE_AGENT', yaml: 'agent', default: 'command', meaning: 'Default agent.', schema: z.enum(['command']) },
+  agent: {
+    env: 'FORGE_AGENT',
+    yaml: 'agent',
+    default: 'command',
+    meaning: 'Default agent.',
+    schema: z.enum(['command']),
+  },
   allowedAgents: {
     env: 'FORGE_ALLOWED_AGENTS',
     yaml: 'allowedAgents',
@@ -158,7 +191,8 @@ export const SETTINGS = {
     env: 'FORGE_JOB_LOCK',
     yaml: 'jobLock',
     default: '60s',
-    meaning: "How long a worker's claim on a running turn lasts unrenewed; a crashed worker's turn is picked up again after about this long.",
+    meaning:
+      "How long a worker's claim on a running turn lasts unrenewed; a crashed worker's turn is picked up again after about this long.",
     schema: duration(),
   },
   shutdownGrace: {
@@ -186,7 +220,7 @@ export const SETTINGS = {
     env: 'FORGE_GIT_AUTHOR_EMAIL',
     yaml: 'gitAuthorEmail',
     default: 'forge[bot]@users.noreply.github.com',
-    meaning: "Commit author email (`<bot-user-id>+<slug>[bot]@users.noreply.github.com`).",
+    meaning: 'Commit author email (`<bot-user-id>+<slug>[bot]@users.noreply.github.com`).',
     schema: z.string().min(3),
   },
   botLogins: {

@@ -20,7 +20,9 @@ export interface HttpOptions {
 }
 
 /** Forge's HTTP surface: webhooks, health, and the task log page. */
-export async function startHttp(options: HttpOptions): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function startHttp(
+  options: HttpOptions,
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     void route(req, res, options).catch((error) => {
       options.log.error({ err: error, url: req.url }, 'request failed');
@@ -62,12 +64,16 @@ async function route(req: IncomingMessage, res: ServerResponse, options: HttpOpt
   const taskMatch = /^\/(api\/v1\/)?tasks\/(t[0-9a-z]{6,30})$/.exec(url.pathname);
   if (req.method === 'GET' && taskMatch) {
     const taskId = taskMatch[2]!;
-    if (!options.links.verify(taskId, url.searchParams.get('sig'))) return json(res, 404, { error: 'not found' });
+    if (!options.links.verify(taskId, url.searchParams.get('sig')))
+      return json(res, 404, { error: 'not found' });
     const task = await options.store.get(taskId);
     if (!task) return json(res, 404, { error: 'not found' });
     const events = await options.store.events(taskId, { count: 5000 });
     if (taskMatch[1]) return json(res, 200, { task, events });
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'" });
+    res.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+    });
     res.end(renderTaskPage(task, events));
     return;
   }

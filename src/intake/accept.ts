@@ -1,9 +1,9 @@
+import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { ForgeCommand } from '../commands/types.js';
 import type { ForgeEvent } from '../forge/types.js';
 import type { EventJob } from '../tasks/jobs.js';
 import { safeJobId } from '../tasks/jobs.js';
-import type { Queue } from 'bullmq';
 import type { Deduper } from './dedupe.js';
 
 export type AcceptResult = 'queued' | 'duplicate' | 'ignored';
@@ -37,11 +37,18 @@ export async function acceptEvent(event: ForgeEvent | null, deps: AcceptDeps): P
     return 'duplicate';
   }
   try {
-    await deps.events.add(event.kind, { v: 1, event, command }, { jobId: safeJobId('evt', event.deliveryId) });
+    await deps.events.add(
+      event.kind,
+      { v: 1, event, command },
+      { jobId: safeJobId('evt', event.deliveryId) },
+    );
   } catch (error) {
     await deps.deduper.release(keys).catch(() => undefined);
     throw error;
   }
-  deps.log.info({ deliveryId: event.deliveryId, repo: event.repo.path, kind: event.kind, command: command?.kind }, 'event queued');
+  deps.log.info(
+    { deliveryId: event.deliveryId, repo: event.repo.path, kind: event.kind, command: command?.kind },
+    'event queued',
+  );
   return 'queued';
 }

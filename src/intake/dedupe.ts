@@ -29,7 +29,13 @@ export class Deduper {
 
   /** True when this is the first time any of these keys is seen. */
   async claim(keys: string[]): Promise<boolean> {
-    const result = await this.options.redis.eval(CLAIM_SCRIPT, keys.length, ...keys, String(this.options.ttlMs), String(Date.now()));
+    const result = await this.options.redis.eval(
+      CLAIM_SCRIPT,
+      keys.length,
+      ...keys,
+      String(this.options.ttlMs),
+      String(Date.now()),
+    );
     return result === 1;
   }
 

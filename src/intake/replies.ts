@@ -31,6 +31,11 @@ export async function startTurnReplies(input: {
     );
     return;
   }
-  const body = renderSticky(task, turn, { phase: 'queued', ahead: 0, now: new Date(), ...(input.logUrl ? { logUrl: input.logUrl } : {}) }, forge.words);
+  const body = renderSticky(
+    task,
+    turn,
+    { phase: 'queued', ahead: 0, now: new Date(), ...(input.logUrl ? { logUrl: input.logUrl } : {}) },
+    forge.words,
+  );
   await input.stickies.write(forge, taskId, where, body);
 }

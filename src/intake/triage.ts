@@ -10,8 +10,8 @@ import type { TurnScheduler } from '../tasks/scheduler.js';
 import type { TaskStore } from '../tasks/store.js';
 import { closeTask, runningTurn } from '../tasks/transitions.js';
 import type { Task, Turn } from '../tasks/types.js';
-import { renderStatus } from './status.js';
 import { startTurnReplies } from './replies.js';
+import { renderStatus } from './status.js';
 
 export interface TriageDeps {
   forges: ForgeFactory;
@@ -55,7 +55,9 @@ export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void
     return;
   }
   if (event.kind === 'comment') {
-    await forge.addReaction(event.comment, 'eyes').catch((error) => log.warn({ err: error }, 'could not add reaction'));
+    await forge
+      .addReaction(event.comment, 'eyes')
+      .catch((error) => log.warn({ err: error }, 'could not add reaction'));
   }
 
   const cmd: ForgeCommand =
@@ -68,11 +70,17 @@ export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void
       await forge.postComment(subject.number, cmd.reply);
       return;
     case 'help':
-      await forge.postComment(subject.number, renderHelp({ allowedAgents: deps.allowedAgents, triggerLabel: deps.triggerLabel }));
+      await forge.postComment(
+        subject.number,
+        renderHelp({ allowedAgents: deps.allowedAgents, triggerLabel: deps.triggerLabel }),
+      );
       return;
     case 'status': {
       const task = await deps.store.findByNumber(event.repo, subject.number);
-      await forge.postComment(subject.number, renderStatus(task, forge.words, task ? deps.logUrl(task.id) : undefined));
+      await forge.postComment(
+        subject.number,
+        renderStatus(task, forge.words, task ? deps.logUrl(task.id) : undefined),
+      );
       return;
     }
     case 'stop': {
@@ -112,26 +120,38 @@ async function queueTurn(
       return;
     }
     if (cr.state !== 'open') {
-      await forge.postComment(subject.number, `This ${forge.words.changeRequest} is ${cr.state}; Forge only works on open ones.`);
+      await forge.postComment(
+        subject.number,
+        `This ${forge.words.changeRequest} is ${cr.state}; Forge only works on open ones.`,
+      );
       return;
     }
     changeRequest = { number: cr.number, url: cr.url, branch: cr.headBranch };
   }
 
   const now = new Date().toISOString();
-  const { task: found } = await deps.store.findOrCreate(event.repo, subject.number, (id): Task => ({
-    v: 1,
-    id,
-    repo: event.repo,
-    issueNumber: subject.number,
-    issueTitle: subject.title,
-    ...(changeRequest ? { changeRequest: { number: changeRequest.number, url: changeRequest.url }, branch: changeRequest.branch } : {}),
-    requestedBy: event.actor.login,
-    state: 'queued',
-    createdAt: now,
-    updatedAt: now,
-    turns: [],
-  }));
+  const { task: found } = await deps.store.findOrCreate(
+    event.repo,
+    subject.number,
+    (id): Task => ({
+      v: 1,
+      id,
+      repo: event.repo,
+      issueNumber: subject.number,
+      issueTitle: subject.title,
+      ...(changeRequest
+        ? {
+            changeRequest: { number: changeRequest.number, url: changeRequest.url },
+            branch: changeRequest.branch,
+          }
+        : {}),
+      requestedBy: event.actor.login,
+      state: 'queued',
+      createdAt: now,
+      updatedAt: now,
+      turns: [],
+    }),
+  );
 
   const place =
     event.kind === 'comment' ? event.comment.place : ({ type: 'issue', number: subject.number } as const);
@@ -148,7 +168,10 @@ async function queueTurn(
       context: { title: subject.title, body: subject.body },
       ...(event.kind === 'comment' ? { commentId: event.comment.id } : {}),
       deliveryId: event.deliveryId,
-      options: { agent: options.agent ?? deps.defaultAgent, ...(options.model ? { model: options.model } : {}) },
+      options: {
+        agent: options.agent ?? deps.defaultAgent,
+        ...(options.model ? { model: options.model } : {}),
+      },
       state: 'queued',
       createdAt: now,
       attempts: 0,
@@ -172,7 +195,12 @@ async function queueTurn(
   });
 }
 
-async function endTask(repo: ForgeEvent['repo'], number: number, deps: TriageDeps, log: Logger): Promise<void> {
+async function endTask(
+  repo: ForgeEvent['repo'],
+  number: number,
+  deps: TriageDeps,
+  log: Logger,
+): Promise<void> {
   const task = await deps.store.findByNumber(repo, number);
   if (!task || task.changeRequest?.number !== number) return;
   const running = runningTurn(task);

@@ -39,14 +39,26 @@ const STEPS: { phase: Phase; label: (w: ForgeWords) => string }[] = [
 export function renderSticky(task: Task, turn: Turn, view: TurnView, words: ForgeWords): string {
   const lines = [stickyMarker(task.id, turn.place.number), `### Forge · ${STATE_TITLE[turn.state]}`, ''];
   lines.push(`> ${oneLine(turn.instruction, 200)}`, '');
-  lines.push(`Turn ${turn.n}, asked by @${turn.requestedBy}${task.branch ? ` · branch \`${task.branch}\`` : ''}`, '');
+  lines.push(
+    `Turn ${turn.n}, asked by @${turn.requestedBy}${task.branch ? ` · branch \`${task.branch}\`` : ''}`,
+    '',
+  );
   if (turn.state === 'queued') {
-    lines.push(view.ahead ? `Waiting for ${view.ahead} earlier turn${view.ahead > 1 ? 's' : ''} of this task to finish.` : 'Starting soon.');
+    lines.push(
+      view.ahead
+        ? `Waiting for ${view.ahead} earlier turn${view.ahead > 1 ? 's' : ''} of this task to finish.`
+        : 'Starting soon.',
+    );
   } else {
     lines.push(...renderSteps(turn, view, words));
   }
-  const elapsed = turn.startedAt ? (turn.finishedAt ? Date.parse(turn.finishedAt) : view.now.getTime()) - Date.parse(turn.startedAt) : 0;
-  const footer = [turn.startedAt ? `⏱ ${formatDuration(Math.max(0, elapsed))}` : undefined, view.logUrl ? `[log](${view.logUrl})` : undefined]
+  const elapsed = turn.startedAt
+    ? (turn.finishedAt ? Date.parse(turn.finishedAt) : view.now.getTime()) - Date.parse(turn.startedAt)
+    : 0;
+  const footer = [
+    turn.startedAt ? `⏱ ${formatDuration(Math.max(0, elapsed))}` : undefined,
+    view.logUrl ? `[log](${view.logUrl})` : undefined,
+  ]
     .filter(Boolean)
     .join(' · ');
   if (footer) lines.push('', footer);
@@ -54,7 +66,10 @@ export function renderSticky(task: Task, turn: Turn, view: TurnView, words: Forg
   const earlier = task.turns.filter((t) => t.n < turn.n);
   if (earlier.length) {
     lines.push('', '<details><summary>Earlier turns</summary>', '');
-    for (const t of earlier) lines.push(`- Turn ${t.n} (${t.state}${t.commitSha ? `, ${t.commitSha.slice(0, 7)}` : ''}): ${oneLine(t.instruction, 80)}`);
+    for (const t of earlier)
+      lines.push(
+        `- Turn ${t.n} (${t.state}${t.commitSha ? `, ${t.commitSha.slice(0, 7)}` : ''}): ${oneLine(t.instruction, 80)}`,
+      );
     lines.push('', '</details>');
   }
   return lines.join('\n');
@@ -66,7 +81,8 @@ function renderSteps(turn: Turn, view: TurnView, words: ForgeWords): string[] {
   return STEPS.map((step, i) => {
     const done = finished ? turn.state === 'completed' || i < lastReached(turn) : i < current;
     const active = !finished && i === current;
-    const suffix = active && step.phase === 'agent' && view.activity ? ` — ${oneLine(view.activity, 120)}` : '';
+    const suffix =
+      active && step.phase === 'agent' && view.activity ? ` — ${oneLine(view.activity, 120)}` : '';
     return `- [${done ? 'x' : ' '}] ${step.label(words)}${active ? ' …' : ''}${suffix}`;
   });
 }
@@ -82,15 +98,29 @@ function renderOutcome(task: Task, turn: Turn, words: ForgeWords): string[] {
   const out: string[] = [];
   const cr = task.changeRequest;
   if (turn.state === 'completed') {
-    if (turn.noChanges) out.push('', `The agent finished without changing any file, so there is no new commit${cr ? '' : ` and no ${words.changeRequest}`}.`);
-    else if (cr) out.push('', `**${capitalize(words.changeRequest)}:** ${words.changeRequestRef(cr.number)} — ${cr.url}`);
+    if (turn.noChanges)
+      out.push(
+        '',
+        `The agent finished without changing any file, so there is no new commit${cr ? '' : ` and no ${words.changeRequest}`}.`,
+      );
+    else if (cr)
+      out.push(
+        '',
+        `**${capitalize(words.changeRequest)}:** ${words.changeRequestRef(cr.number)} — ${cr.url}`,
+      );
   }
   if (turn.state === 'failed' || turn.state === 'cancelled') {
     if (turn.error) out.push('', `**What happened:** ${turn.error}`);
     if (turn.commitSha) {
-      out.push('', `The work so far is kept: commit \`${turn.commitSha.slice(0, 7)}\` on \`${task.branch}\`${cr ? ` (${words.changeRequestRef(cr.number)})` : ''}.`);
+      out.push(
+        '',
+        `The work so far is kept: commit \`${turn.commitSha.slice(0, 7)}\` on \`${task.branch}\`${cr ? ` (${words.changeRequestRef(cr.number)})` : ''}.`,
+      );
     }
-    out.push('', `Comment \`/forge <instruction>\` to try again or continue${turn.commitSha ? ' from there' : ''}.`);
+    out.push(
+      '',
+      `Comment \`/forge <instruction>\` to try again or continue${turn.commitSha ? ' from there' : ''}.`,
+    );
   }
   if (turn.excludedPaths?.length) {
     out.push(
@@ -98,11 +128,17 @@ function renderOutcome(task: Task, turn: Turn, words: ForgeWords): string[] {
       `**Not pushed:** Forge may not change workflow files, so these were left out: ${turn.excludedPaths.map((p) => `\`${p}\``).join(', ')}.`,
     );
   }
-  if (turn.summary && turn.state === 'completed') out.push('', '<details><summary>Agent summary</summary>', '', turn.summary, '', '</details>');
+  if (turn.summary && turn.state === 'completed')
+    out.push('', '<details><summary>Agent summary</summary>', '', turn.summary, '', '</details>');
   return out;
 }
 
-export function renderCheckSummary(task: Task, turn: Turn, view: TurnView, words: ForgeWords): { title: string; summary: string } {
+export function renderCheckSummary(
+  task: Task,
+  turn: Turn,
+  view: TurnView,
+  words: ForgeWords,
+): { title: string; summary: string } {
   const title =
     turn.state === 'running'
       ? `Turn ${turn.n}: ${view.phase === 'agent' ? 'agent working' : view.phase}`
@@ -119,9 +155,15 @@ export function renderPullRequestBody(task: Task, turn: Turn, words: ForgeWords)
   ];
   if (turn.summary) lines.push('', '### What the agent did', '', turn.summary);
   if (turn.excludedPaths?.length) {
-    lines.push('', `Left out (workflow files need the \`workflows\` permission): ${turn.excludedPaths.map((p) => `\`${p}\``).join(', ')}`);
+    lines.push(
+      '',
+      `Left out (workflow files need the \`workflows\` permission): ${turn.excludedPaths.map((p) => `\`${p}\``).join(', ')}`,
+    );
   }
-  lines.push('', `<sub>Opened by Forge · task \`${task.id}\`. Comment \`/forge <instruction>\` here to ask for changes.</sub>`);
+  lines.push(
+    '',
+    `<sub>Opened by Forge · task \`${task.id}\`. Comment \`/forge <instruction>\` here to ask for changes.</sub>`,
+  );
   return lines.join('\n');
 }
 

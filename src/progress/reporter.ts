@@ -58,7 +58,11 @@ export class ProgressReporter {
       });
       this.checkId = undefined;
     }
-    this.check = { ...report, summary: this.options.redact(report.summary), title: this.options.redact(report.title) };
+    this.check = {
+      ...report,
+      summary: this.options.redact(report.summary),
+      title: this.options.redact(report.title),
+    };
     this.dirty.check = true;
     this.schedule();
   }
@@ -82,7 +86,8 @@ export class ProgressReporter {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.writeOne().then(() => {
-        if (this.closing.length || this.dirty.sticky || (this.dirty.check && this.check?.sha)) this.schedule();
+        if (this.closing.length || this.dirty.sticky || (this.dirty.check && this.check?.sha))
+          this.schedule();
       });
     }, wait);
     this.timer.unref?.();

@@ -44,7 +44,8 @@ export class CancelBus {
   private async pollAll(): Promise<void> {
     for (const [id, controller] of this.controllers) {
       const [taskId, turn] = id.split('/');
-      if (await this.isRequested(taskId!, Number(turn)).catch(() => false)) controller.abort(new Error('stopped'));
+      if (await this.isRequested(taskId!, Number(turn)).catch(() => false))
+        controller.abort(new Error('stopped'));
     }
   }
 

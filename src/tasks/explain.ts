@@ -12,12 +12,15 @@ export function explainError(error: unknown): string {
         return `The sandbox could not start: ${error.message}`;
     }
   }
-  const status = typeof error === 'object' && error !== null && 'status' in error ? Number(error.status) : undefined;
+  const status =
+    typeof error === 'object' && error !== null && 'status' in error ? Number(error.status) : undefined;
   if (status === 401 || status === 403) {
     return `The code host refused Forge's request (HTTP ${status}). Check that the App is installed on this repository with the permissions listed in app.yml.`;
   }
-  if (status === 404) return 'Something Forge needed on the code host was not found (HTTP 404): the branch, the repository or the issue may have been deleted.';
-  if (status && status >= 500) return `The code host had an error (HTTP ${status}). Try again in a few minutes.`;
+  if (status === 404)
+    return 'Something Forge needed on the code host was not found (HTTP 404): the branch, the repository or the issue may have been deleted.';
+  if (status && status >= 500)
+    return `The code host had an error (HTTP ${status}). Try again in a few minutes.`;
   const message = error instanceof Error ? error.message : String(error);
   if (/could not read from remote|authentication failed|HTTP 40[13]/i.test(message)) {
     return 'Forge could not access the repository with git. Check the App installation and its `contents` permission.';

@@ -29,11 +29,18 @@ export function createQueues(connection: Redis, prefix: string): Queues {
   const events = new Queue<EventJob>(EVENTS_QUEUE, {
     ...options,
     // Triage calls the forge API: retry transient failures with backoff.
-    defaultJobOptions: { ...options.defaultJobOptions, attempts: 5, backoff: { type: 'exponential', delay: 1000 } },
+    defaultJobOptions: {
+      ...options.defaultJobOptions,
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1000 },
+    },
   });
   // A turn is never retried blindly: a failed turn is reported, and a crashed one is recovered by
   // stalled-job detection.
-  const turns = new Queue<TurnJob>(TURNS_QUEUE, { ...options, defaultJobOptions: { ...options.defaultJobOptions, attempts: 1 } });
+  const turns = new Queue<TurnJob>(TURNS_QUEUE, {
+    ...options,
+    defaultJobOptions: { ...options.defaultJobOptions, attempts: 1 },
+  });
   return {
     events,
     turns,

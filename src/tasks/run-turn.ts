@@ -84,8 +84,11 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     redact: (text) => deps.redactor.redact(text),
     onError: (error) => log.warn({ err: error }, 'progress write failed'),
   });
-  const lines = new LogBuffer((batch) => deps.store.appendEvent(taskId, n, 'output', batch.map((l) => deps.redactor.redact(l)).join('\n')));
-  const note = (text: string) => deps.store.appendEvent(taskId, n, 'state', deps.redactor.redact(text)).catch(() => undefined);
+  const lines = new LogBuffer((batch) =>
+    deps.store.appendEvent(taskId, n, 'output', batch.map((l) => deps.redactor.redact(l)).join('\n')),
+  );
+  const note = (text: string) =>
+    deps.store.appendEvent(taskId, n, 'state', deps.redactor.redact(text)).catch(() => undefined);
   let phase: Phase = 'preparing';
   let activity: string | undefined;
   let checkSha: string | undefined;
@@ -94,22 +97,34 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     const turn = turnOf(task);
     reporter.setSticky(renderSticky(task, turn, view, forge.words));
     const check = renderCheckSummary(task, turn, view, forge.words);
-    reporter.setCheck({
-      ...(checkSha ? { sha: checkSha } : {}),
-      status: isFinished(turn.state) ? 'completed' : 'in_progress',
-      ...(isFinished(turn.state) ? { conclusion: turn.state === 'completed' ? 'success' : turn.state === 'failed' ? 'failure' : 'cancelled' } : {}),
-      title: check.title,
-      summary: check.summary,
-      externalId: `${taskId}-${n}`,
-      ...(logUrl ? { detailsUrl: logUrl } : {}),
-    }, turnOf(task).checkRunId);
+    reporter.setCheck(
+      {
+        ...(checkSha ? { sha: checkSha } : {}),
+        status: isFinished(turn.state) ? 'completed' : 'in_progress',
+        ...(isFinished(turn.state)
+          ? {
+              conclusion:
+                turn.state === 'completed' ? 'success' : turn.state === 'failed' ? 'failure' : 'cancelled',
+            }
+          : {}),
+        title: check.title,
+        summary: check.summary,
+        externalId: `${taskId}-${n}`,
+        ...(logUrl ? { detailsUrl: logUrl } : {}),
+      },
+      turnOf(task).checkRunId,
+    );
   };
   const setPhase = (next: Phase) => {
     phase = next;
     render();
   };
 
-  await note(resumed ? `turn ${n} picked up again after its worker stopped (attempt ${turnOf(task).attempts})` : `turn ${n} started`);
+  await note(
+    resumed
+      ? `turn ${n} picked up again after its worker stopped (attempt ${turnOf(task).attempts})`
+      : `turn ${n} started`,
+  );
   log.info({ resumed }, 'turn started');
   render();
 
@@ -128,9 +143,11 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     const creds = await forge.gitCredentials();
     deps.redactor.add(creds.password);
     const branch = await resolveBranch(task, forge);
-    task = (await deps.store.update(taskId, (t) => {
-      t.branch ??= branch;
-    })).task;
+    task = (
+      await deps.store.update(taskId, (t) => {
+        t.branch ??= branch;
+      })
+    ).task;
     const remoteHasBranch = await forge.branchExists(task.branch!);
     workspace = await GitWorkspace.clone({
       root: join(deps.workspaceRoot, 'checkouts'),
@@ -184,12 +201,16 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     if (result.usage) patch.usage = result.usage;
     if (result.sessionId) {
       const sessionId = result.sessionId;
-      task = (await deps.store.update(taskId, (t) => {
-        t.sessions = { ...t.sessions, [agentName]: sessionId };
-      })).task;
+      task = (
+        await deps.store.update(taskId, (t) => {
+          t.sessions = { ...t.sessions, [agentName]: sessionId };
+        })
+      ).task;
     }
     outcome = outcomeOf(result, abort.signal, deps);
-    await note(`agent finished: ${result.conclusion}${result.exitCode !== undefined ? ` (exit ${result.exitCode})` : ''}`);
+    await note(
+      `agent finished: ${result.conclusion}${result.exitCode !== undefined ? ` (exit ${result.exitCode})` : ''}`,
+    );
 
     // Whatever happened, the agent's work is kept: committed (as WIP when the turn did not
     // complete) and pushed.
@@ -229,12 +250,16 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
             head: task.branch!,
             base: task.repo.defaultBranch,
             title: oneLineTitle(task, turnOf(task)),
-            body: deps.redactor.redact(renderPullRequestBody(task, { ...turnOf(task), ...patch }, forge.words)),
+            body: deps.redactor.redact(
+              renderPullRequestBody(task, { ...turnOf(task), ...patch }, forge.words),
+            ),
             draft: deps.draftPullRequests || wip,
           });
-          task = (await deps.store.update(taskId, (t) => {
-            t.changeRequest = { number: cr.number, url: cr.url };
-          })).task;
+          task = (
+            await deps.store.update(taskId, (t) => {
+              t.changeRequest = { number: cr.number, url: cr.url };
+            })
+          ).task;
           await deps.store.indexChangeRequest(task, cr.number);
           await note(`opened ${forge.words.changeRequestShort} ${forge.words.changeRequestRef(cr.number)}`);
         }
@@ -248,25 +273,31 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     tracker.release();
     await lines.flush().catch(() => undefined);
     await session?.destroy().catch((error: unknown) => log.warn({ err: error }, 'sandbox cleanup failed'));
-    await workspace?.dispose().catch((error: unknown) => log.warn({ err: error }, 'workspace cleanup failed'));
+    await workspace
+      ?.dispose()
+      .catch((error: unknown) => log.warn({ err: error }, 'workspace cleanup failed'));
   }
 
-  task = (await deps.store.update(taskId, (t) => {
-    const current = turnOf(t);
-    if (isFinished(current.state)) return;
-    transitionTurn(t, n, outcome.state, {
-      ...patch,
-      ...(outcome.endReason ? { endReason: outcome.endReason } : {}),
-      ...(outcome.error ? { error: outcome.error } : {}),
-    });
-  })).task;
+  task = (
+    await deps.store.update(taskId, (t) => {
+      const current = turnOf(t);
+      if (isFinished(current.state)) return;
+      transitionTurn(t, n, outcome.state, {
+        ...patch,
+        ...(outcome.endReason ? { endReason: outcome.endReason } : {}),
+        ...(outcome.error ? { error: outcome.error } : {}),
+      });
+    })
+  ).task;
   phase = 'finished';
   render();
   await reporter.flush();
   if (reporter.checkId !== undefined) {
-    task = (await deps.store.update(taskId, (t) => {
-      turnOf(t).checkRunId = reporter.checkId;
-    })).task;
+    task = (
+      await deps.store.update(taskId, (t) => {
+        turnOf(t).checkRunId = reporter.checkId;
+      })
+    ).task;
   }
   await note(`turn ${n} ${turnOf(task).state}${outcome.error ? `: ${outcome.error}` : ''}`);
   log.info({ state: turnOf(task).state, writes: reporter.writes }, 'turn finished');
@@ -277,7 +308,8 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
 async function resolveBranch(task: Task, forge: Forge): Promise<string> {
   if (task.changeRequest) {
     const cr = await forge.getChangeRequest(task.changeRequest.number);
-    if (cr.isFork) throw new Error(`this ${forge.words.changeRequest} comes from a fork, which Forge does not push to`);
+    if (cr.isFork)
+      throw new Error(`this ${forge.words.changeRequest} comes from a fork, which Forge does not push to`);
     return cr.headBranch;
   }
   if (task.branch) return task.branch;
@@ -296,9 +328,19 @@ function outcomeOf(result: AgentResult, signal: AbortSignal, deps: TurnDeps): Ou
     };
   }
   if (conclusion === 'timed_out') {
-    return { state: 'cancelled', endReason: 'timeout', error: result.error ?? `The turn reached its time limit (${Math.round(deps.turnTimeoutMs / 60_000)} minutes).` };
+    return {
+      state: 'cancelled',
+      endReason: 'timeout',
+      error:
+        result.error ??
+        `The turn reached its time limit (${Math.round(deps.turnTimeoutMs / 60_000)} minutes).`,
+    };
   }
-  return { state: 'failed', endReason: 'agent_failed', error: deps.redactor.redact(result.error ?? 'The agent failed.') };
+  return {
+    state: 'failed',
+    endReason: 'agent_failed',
+    error: deps.redactor.redact(result.error ?? 'The agent failed.'),
+  };
 }
 
 function commitMessage(task: Task, turn: Turn, wip: boolean): string {
@@ -307,7 +349,10 @@ function commitMessage(task: Task, turn: Turn, wip: boolean): string {
 }
 
 function coAuthor(turn: Turn): { name: string; email: string } {
-  return { name: turn.requestedBy, email: `${turn.requestedById}+${turn.requestedBy}@users.noreply.github.com` };
+  return {
+    name: turn.requestedBy,
+    email: `${turn.requestedById}+${turn.requestedBy}@users.noreply.github.com`,
+  };
 }
 
 function oneLineTitle(task: Task, turn: Turn): string {

@@ -61,7 +61,11 @@ export class TurnScheduler {
         const turn = task.turns.find((t) => t.n === n);
         if (state === 'missing' && turn?.state === 'queued') {
           await this.turns.add('turn', { v: 1, taskId, turn: n }, { jobId: turnJobId(taskId, n) });
-        } else if ((state === 'failed' || state === 'completed' || state === 'missing') && turn && !isDone(turn.state)) {
+        } else if (
+          (state === 'failed' || state === 'completed' || state === 'missing') &&
+          turn &&
+          !isDone(turn.state)
+        ) {
           await onLost(taskId, n);
         } else if (turn && isDone(turn.state)) {
           await this.store.update(taskId, (t) => {

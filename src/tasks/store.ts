@@ -183,7 +183,13 @@ export class TaskStore {
     return rows.map(([eventId, fields]) => {
       const f: Record<string, string> = {};
       for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]!] = fields[i + 1]!;
-      return { id: eventId, at: f.at ?? '', turn: Number(f.turn), kind: (f.kind ?? 'note') as EventKind, text: f.text ?? '' };
+      return {
+        id: eventId,
+        at: f.at ?? '',
+        turn: Number(f.turn),
+        kind: (f.kind ?? 'note') as EventKind,
+        text: f.text ?? '',
+      };
     });
   }
 

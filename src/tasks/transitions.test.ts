@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { canTransition, closeTask, deriveTaskState, transitionTurn, TransitionError } from './transitions.js';
+import { canTransition, closeTask, deriveTaskState, TransitionError, transitionTurn } from './transitions.js';
 import type { Task, Turn } from './types.js';
 
 function turn(n: number, state: Turn['state'] = 'queued'): Turn {
@@ -23,7 +23,14 @@ function task(turns: Turn[]): Task {
   return {
     v: 1,
     id: 'tabc123def',
-    repo: { forge: 'github', path: 'o/r', cloneUrl: 'http://x/o/r.git', defaultBranch: 'main', webUrl: 'http://x/o/r', installationId: 1 },
+    repo: {
+      forge: 'github',
+      path: 'o/r',
+      cloneUrl: 'http://x/o/r.git',
+      defaultBranch: 'main',
+      webUrl: 'http://x/o/r',
+      installationId: 1,
+    },
     issueNumber: 7,
     issueTitle: 'T',
     requestedBy: 'alice',
@@ -77,7 +84,10 @@ test('task state is derived from its turns', () => {
 test('closing a task cancels waiting turns and stays closed', () => {
   const t = task([turn(1, 'completed'), turn(2, 'queued')]);
   const cancelled = closeTask(t);
-  assert.deepEqual(cancelled.map((x) => x.n), [2]);
+  assert.deepEqual(
+    cancelled.map((x) => x.n),
+    [2],
+  );
   assert.equal(t.turns[1]!.state, 'cancelled');
   assert.equal(t.turns[1]!.endReason, 'task_closed');
   assert.equal(t.state, 'closed');

@@ -26,7 +26,13 @@ export function canTransition(from: TurnState, to: TurnState): boolean {
 }
 
 /** Moves a turn to `to` (mutating the task), and derives the task's state from its turns. */
-export function transitionTurn(task: Task, n: number, to: TurnState, patch: Partial<Turn> = {}, now = new Date()): Turn {
+export function transitionTurn(
+  task: Task,
+  n: number,
+  to: TurnState,
+  patch: Partial<Turn> = {},
+  now = new Date(),
+): Turn {
   const turn = task.turns.find((t) => t.n === n);
   if (!turn) throw new TransitionError(`task ${task.id} has no turn ${n}`);
   if (!canTransition(turn.state, to)) {
@@ -49,7 +55,13 @@ export function closeTask(task: Task, now = new Date()): Turn[] {
   const cancelled: Turn[] = [];
   for (const turn of task.turns) {
     if (turn.state === 'queued') {
-      transitionTurn(task, turn.n, 'cancelled', { endReason: 'task_closed', error: 'The task ended before this turn ran.' }, now);
+      transitionTurn(
+        task,
+        turn.n,
+        'cancelled',
+        { endReason: 'task_closed', error: 'The task ended before this turn ran.' },
+        now,
+      );
       cancelled.push(turn);
     }
   }

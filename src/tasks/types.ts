@@ -1,6 +1,6 @@
+import type { Usage } from '../agents/types.js';
 import type { RunOptions } from '../commands/types.js';
 import type { CommentPlace, RepoRef } from '../forge/types.js';
-import type { Usage } from '../agents/types.js';
 
 /**
  * A task is the durable conversation bound to one issue and the change request it opens;

@@ -2,7 +2,12 @@ import { renderCheckSummary, renderSticky, stickyMarker } from '../progress/rend
 import type { TurnDeps } from '../tasks/run-turn.js';
 
 /** Fails a turn whose worker is gone and tells the user, on the sticky comment and the check. */
-export async function reportLostTurn(deps: TurnDeps, taskId: string, n: number, message: string): Promise<void> {
+export async function reportLostTurn(
+  deps: TurnDeps,
+  taskId: string,
+  n: number,
+  message: string,
+): Promise<void> {
   const changed = await deps.scheduler.failLost(taskId, n, message);
   if (!changed) return;
   const task = await deps.store.get(taskId);
@@ -12,9 +17,17 @@ export async function reportLostTurn(deps: TurnDeps, taskId: string, n: number, 
   const forge = await deps.forges.forRepo(task.repo);
   const view = { phase: 'finished' as const, now: new Date() };
   const where = turn.place.number;
-  await forge.ensureComment(where, stickyMarker(task.id, where), deps.redactor.redact(renderSticky(task, turn, view, forge.words)), task.stickies?.[String(where)]);
+  await forge.ensureComment(
+    where,
+    stickyMarker(task.id, where),
+    deps.redactor.redact(renderSticky(task, turn, view, forge.words)),
+    task.stickies?.[String(where)],
+  );
   if (turn.checkRunId !== undefined) {
     const check = renderCheckSummary(task, turn, view, forge.words);
-    await forge.reportCheck({ sha: '', status: 'completed', conclusion: 'failure', ...check, externalId: `${taskId}-${n}` }, turn.checkRunId);
+    await forge.reportCheck(
+      { sha: '', status: 'completed', conclusion: 'failure', ...check, externalId: `${taskId}-${n}` },
+      turn.checkRunId,
+    );
   }
 }

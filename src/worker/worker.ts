@@ -56,15 +56,21 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     async (job: Job<EventJob>) => triageEvent(EventJob.parse(job.data), options.triage),
     { connection: options.connection, prefix, concurrency: 16, autorun: true },
   );
-  const turns = new Worker<TurnJob>(TURNS_QUEUE, async (job: Job<TurnJob>) => runTurn(TurnJob.parse(job.data), turnDeps), {
-    connection: options.connection,
-    prefix,
-    concurrency: options.concurrency,
-    lockDuration: timings.lockDurationMs,
-    stalledInterval: timings.stalledIntervalMs,
-    maxStalledCount: 1,
-  });
-  events.on('failed', (job, error) => log.warn({ err: error, jobId: job?.id, attempts: job?.attemptsMade }, 'event job failed'));
+  const turns = new Worker<TurnJob>(
+    TURNS_QUEUE,
+    async (job: Job<TurnJob>) => runTurn(TurnJob.parse(job.data), turnDeps),
+    {
+      connection: options.connection,
+      prefix,
+      concurrency: options.concurrency,
+      lockDuration: timings.lockDurationMs,
+      stalledInterval: timings.stalledIntervalMs,
+      maxStalledCount: 1,
+    },
+  );
+  events.on('failed', (job, error) =>
+    log.warn({ err: error, jobId: job?.id, attempts: job?.attemptsMade }, 'event job failed'),
+  );
   turns.on('failed', (job, error) => {
     log.error({ err: error, jobId: job?.id }, 'turn job failed');
     const data = TurnJob.safeParse(job?.data);
@@ -73,14 +79,21 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const message = stalled
       ? 'The worker running this turn stopped twice, so Forge gave up on it. Any work pushed before is kept; comment `/forge <instruction>` to try again.'
       : 'Forge hit an internal error while running this turn. Comment `/forge <instruction>` to try again.';
-    void reportLostTurn(turnDeps, data.data.taskId, data.data.turn, message).catch((e) => log.error({ err: e }, 'could not report lost turn'));
+    void reportLostTurn(turnDeps, data.data.taskId, data.data.turn, message).catch((e) =>
+      log.error({ err: e }, 'could not report lost turn'),
+    );
   });
   for (const w of [events, turns]) w.on('error', (error) => log.error({ err: error }, 'worker error'));
 
   const reconcile = async () => {
     try {
       await turnDeps.scheduler.reconcile((taskId, turn) =>
-        reportLostTurn(turnDeps, taskId, turn, 'The worker running this turn was lost. Comment `/forge <instruction>` to try again.'),
+        reportLostTurn(
+          turnDeps,
+          taskId,
+          turn,
+          'The worker running this turn was lost. Comment `/forge <instruction>` to try again.',
+        ),
       );
     } catch (error) {
       log.warn({ err: error }, 'reconcile failed');

@@ -1,15 +1,21 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { randomBytes } from 'node:crypto';
 import { type ForgeOverrides, type RunningForge, startForge } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import { FakeGitHub } from '../kit/fake-github/index.js';
 import { waitFor } from '../kit/fake-github/wait.js';
 import { type GitServer, startGitServer } from '../kit/git-server.js';
 import { type RedisServer, startRedis } from '../kit/redis.js';
-import { buildDelivery, issueCommentCreated, issuesLabeled, pullRequestClosed, sendDelivery } from '../kit/webhooks.js';
+import {
+  buildDelivery,
+  issueCommentCreated,
+  issuesLabeled,
+  pullRequestClosed,
+  sendDelivery,
+} from '../kit/webhooks.js';
 
 export const AGENT = `${process.execPath} ${resolve('test/fixtures/scripted-agent.mjs')}`;
 export const OWNER = 'acme';
@@ -28,14 +34,29 @@ export interface Harness {
   repo: { owner: string; name: string; cloneUrl: string; id: number };
   webhookUrl: string;
   /** Posts a comment as `user` on issue/PR `number` (in the fake) and delivers its webhook. */
-  comment(input: { number: number; body: string; user?: string; userType?: 'User' | 'Bot'; isPullRequest?: boolean }): Promise<{ status: number; commentId: number; deliveryId: string }>;
+  comment(input: {
+    number: number;
+    body: string;
+    user?: string;
+    userType?: 'User' | 'Bot';
+    isPullRequest?: boolean;
+  }): Promise<{ status: number; commentId: number; deliveryId: string }>;
   label(input: { number: number; label?: string; user?: string }): Promise<{ status: number }>;
   closePull(number: number, merged: boolean): Promise<{ status: number }>;
-  deliver(event: string, payload: unknown, deliveryId?: string, secret?: string): Promise<{ status: number; deliveryId: string }>;
+  deliver(
+    event: string,
+    payload: unknown,
+    deliveryId?: string,
+    secret?: string,
+  ): Promise<{ status: number; deliveryId: string }>;
   /** Waits until no request reached the fake GitHub for `ms` (the worker is done with earlier work). */
   quiet(ms?: number): Promise<void>;
   /** Waits until the task on `number` has `turns` turns, all finished, and returns it. */
-  settled(number: number, turns?: number, timeoutMs?: number): Promise<import('../../src/tasks/types.js').Task>;
+  settled(
+    number: number,
+    turns?: number,
+    timeoutMs?: number,
+  ): Promise<import('../../src/tasks/types.js').Task>;
   close(): Promise<void>;
 }
 
@@ -55,15 +76,26 @@ export interface HarnessOptions {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const redis = options.redis ?? (await startRedis());
   let github!: FakeGitHub;
-  const git = await startGitServer({ acceptToken: (token, repoPath) => github.tokenAllows(token, repoPath.replace(/\.git$/, '')) });
+  const git = await startGitServer({
+    acceptToken: (token, repoPath) => github.tokenAllows(token, repoPath.replace(/\.git$/, '')),
+  });
   github = await FakeGitHub.start({
     // Repositories that exist only on the fake (e.g. a fork) have no branches on the git server.
     branchExists: async (repo, branch) => branch in (await git.branches(`${repo}.git`).catch(() => ({}))),
-    headSha: async (repo, branch) => (await git.branches(`${repo}.git`).catch(() => ({}) as Record<string, string>))[branch],
+    headSha: async (repo, branch) =>
+      (await git.branches(`${repo}.git`).catch(() => ({}) as Record<string, string>))[branch],
   });
   const { id } = github.addRepo({ owner: OWNER, name: NAME, installationId: INSTALLATION });
-  await git.seedRepo(`${REPO}.git`, { 'README.md': '# Widgets\n', 'src/index.js': 'export const answer = 42;\n' });
-  github.addIssue(REPO, { number: 1, title: 'Add a changelog', body: 'We need a CHANGES.md file.', user: 'alice' });
+  await git.seedRepo(`${REPO}.git`, {
+    'README.md': '# Widgets\n',
+    'src/index.js': 'export const answer = 42;\n',
+  });
+  github.addIssue(REPO, {
+    number: 1,
+    title: 'Add a changelog',
+    body: 'We need a CHANGES.md file.',
+    user: 'alice',
+  });
   github.setPermission(REPO, 'alice', 'write');
   github.setPermission(REPO, 'maya', 'maintain');
   github.setPermission(REPO, 'rita', 'read');
@@ -154,23 +186,41 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return deliver('pull_request', payload);
     },
     async quiet(ms = 600) {
-      await waitFor(async () => {
-        const count = github.calls.length;
-        await new Promise((r) => setTimeout(r, ms));
-        return github.calls.length === count;
-      }, 30_000, { what: 'GitHub traffic to stop' });
+      await waitFor(
+        async () => {
+          const count = github.calls.length;
+          await new Promise((r) => setTimeout(r, ms));
+          return github.calls.length === count;
+        },
+        30_000,
+        { what: 'GitHub traffic to stop' },
+      );
     },
     async settled(number, turns = 1, timeoutMs = 30_000) {
-      const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
+      const repoRef = {
+        forge: 'github' as const,
+        path: REPO,
+        cloneUrl: '',
+        defaultBranch: 'main',
+        webUrl: '',
+      };
       let found: import('../../src/tasks/types.js').Task | undefined;
       // The worker's last act for a turn is its closing log note, written after the final forge writes.
-      await waitFor(async () => {
-        found = await forge.store.findByNumber(repoRef, number);
-        if (!found || found.turns.length < turns) return false;
-        if (!found.turns.every((t) => ['completed', 'failed', 'cancelled'].includes(t.state))) return false;
-        const events = await forge.store.events(found.id, { count: 100_000 });
-        return found.turns.every((t) => events.some((e) => e.turn === t.n && e.kind === 'state' && e.text.startsWith(`turn ${t.n} ${t.state}`)));
-      }, timeoutMs, { intervalMs: 50, what: `task on #${number} to settle with ${turns} turn(s)` });
+      await waitFor(
+        async () => {
+          found = await forge.store.findByNumber(repoRef, number);
+          if (!found || found.turns.length < turns) return false;
+          if (!found.turns.every((t) => ['completed', 'failed', 'cancelled'].includes(t.state))) return false;
+          const events = await forge.store.events(found.id, { count: 100_000 });
+          return found.turns.every((t) =>
+            events.some(
+              (e) => e.turn === t.n && e.kind === 'state' && e.text.startsWith(`turn ${t.n} ${t.state}`),
+            ),
+          );
+        },
+        timeoutMs,
+        { intervalMs: 50, what: `task on #${number} to settle with ${turns} turn(s)` },
+      );
       return found!;
     },
     async close() {

@@ -8,7 +8,8 @@ import { type Harness, REPO, startHarness } from './harness.js';
 /** Every scenario of the spine issue, end to end: real Forge HTTP server and worker, real Redis, real git. */
 describe('from a /forge comment to a pull request (GitHub)', () => {
   let h: Harness;
-  const newIssue = (title: string, body = 'Details.') => h.github.addIssue(REPO, { title, body, user: 'alice' }).number;
+  const newIssue = (title: string, body = 'Details.') =>
+    h.github.addIssue(REPO, { title, body, user: 'alice' }).number;
 
   before(async () => {
     h = await startHarness();
@@ -36,7 +37,11 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     const pull = pulls[0]!;
     assert.equal(pull.base, 'main');
     assert.match(pull.body ?? '', new RegExp(`Closes #${issue}`));
-    assert.match(pull.body ?? '', /Appended "add a changelog entry" to CHANGES.md/, 'the agent summary is in the PR body');
+    assert.match(
+      pull.body ?? '',
+      /Appended "add a changelog entry" to CHANGES.md/,
+      'the agent summary is in the PR body',
+    );
 
     const branches = await h.git.branches(`${REPO}.git`);
     assert.equal(branches[task.branch!], turn.commitSha);
@@ -46,8 +51,13 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     assert.match(commit!.message, /Co-authored-by: alice <\d+\+alice@users\.noreply\.github\.com>/);
 
     const reactions = h.github.reactions(REPO, res.commentId);
-    assert.deepEqual(reactions.map((r) => r.content), ['eyes']);
-    const stickies = h.github.comments(REPO, issue).filter((c) => c.body.includes(`<!-- forge:task:${task.id}:${issue} -->`));
+    assert.deepEqual(
+      reactions.map((r) => r.content),
+      ['eyes'],
+    );
+    const stickies = h.github
+      .comments(REPO, issue)
+      .filter((c) => c.body.includes(`<!-- forge:task:${task.id}:${issue} -->`));
     assert.equal(stickies.length, 1, 'exactly one sticky comment, edited in place');
     assert.match(stickies[0]!.body, /✅ Done/);
     assert.match(stickies[0]!.body, new RegExp(`#${pull.number}`));
@@ -81,8 +91,15 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     assert.equal(t2!.state, 'completed', t2!.error);
     assert.notEqual(t2!.commitSha, t1!.commitSha);
     const log = await h.git.log(`${REPO}.git`, task.branch!, 2);
-    assert.deepEqual(log.map((c) => c.sha), [t2!.commitSha, t1!.commitSha], 'new commit on top of the first');
-    assert.equal(await h.git.fileAt(`${REPO}.git`, task.branch!, 'CHANGES.md'), '- first change\n- second change\n');
+    assert.deepEqual(
+      log.map((c) => c.sha),
+      [t2!.commitSha, t1!.commitSha],
+      'new commit on top of the first',
+    );
+    assert.equal(
+      await h.git.fileAt(`${REPO}.git`, task.branch!, 'CHANGES.md'),
+      '- first change\n- second change\n',
+    );
     assert.equal(h.github.pulls(REPO).filter((p) => p.head === task.branch).length, 1, 'still one PR');
     const prCheck = h.github.checkRuns(REPO).filter((c) => c.headSha === t2!.commitSha);
     assert.equal(prCheck[0]?.conclusion, 'success');
@@ -100,7 +117,11 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     assert.match(replies[0]!.body, /@rita/);
     assert.match(replies[0]!.body, /write/);
     const writes = h.github.writes().slice(before);
-    assert.deepEqual(writes.map((w) => w.operationId), ['issues/create-comment'], 'no reaction, no check, no PR');
+    assert.deepEqual(
+      writes.map((w) => w.operationId),
+      ['issues/create-comment'],
+      'no reaction, no check, no PR',
+    );
     const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
     assert.equal(await h.forge.store.findByNumber(repoRef, issue), undefined);
   });
@@ -109,8 +130,18 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     const issue = newIssue('Bots');
     await h.quiet();
     const callsBefore = h.github.calls.length;
-    const a = await h.comment({ number: issue, body: '/forge do it', user: 'dependabot[bot]', userType: 'Bot' });
-    const b = await h.comment({ number: issue, body: '/forge loop forever', user: 'forge-test[bot]', userType: 'Bot' });
+    const a = await h.comment({
+      number: issue,
+      body: '/forge do it',
+      user: 'dependabot[bot]',
+      userType: 'Bot',
+    });
+    const b = await h.comment({
+      number: issue,
+      body: '/forge loop forever',
+      user: 'forge-test[bot]',
+      userType: 'Bot',
+    });
     assert.equal(a.status, 200);
     assert.equal(b.status, 200);
     await new Promise((r) => setTimeout(r, 500));
@@ -152,8 +183,14 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
       sender: { login: 'alice', id: 5, type: 'User' },
     });
     const deliveryId = '3f1a4b2c-0000-4000-8000-00000000abcd';
-    const results = await Promise.all([h.deliver('issue_comment', payload, deliveryId), h.deliver('issue_comment', payload, deliveryId)]);
-    assert.deepEqual(results.map((r) => r.status), [200, 200]);
+    const results = await Promise.all([
+      h.deliver('issue_comment', payload, deliveryId),
+      h.deliver('issue_comment', payload, deliveryId),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      [200, 200],
+    );
     // A redelivery after the fact, with a new delivery id but the same comment, is also a duplicate.
     await h.deliver('issue_comment', payload);
     const task = await h.settled(issue);
@@ -190,7 +227,11 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     assert.equal(task.turns[0]!.noChanges, true);
     assert.equal(task.changeRequest, undefined);
     assert.equal(h.github.pulls(REPO).filter((p) => p.head === task.branch).length, 0);
-    assert.equal(await h.git.branches(`${REPO}.git`).then((b) => task.branch! in b), false, 'no empty branch pushed');
+    assert.equal(
+      await h.git.branches(`${REPO}.git`).then((b) => task.branch! in b),
+      false,
+      'no empty branch pushed',
+    );
     const sticky = h.github.comments(REPO, issue).find((c) => c.body.includes(`forge:task:${task.id}`));
     assert.match(sticky!.body, /without changing any file, so there is no new commit and no pull request/);
   });
@@ -199,7 +240,10 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     const issue = newIssue('Long job');
     await h.comment({ number: issue, body: '/forge a long job [slow:30]' });
     const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
-    await waitFor(async () => (await h.forge.store.findByNumber(repoRef, issue))?.turns[0]?.state === 'running', 15_000);
+    await waitFor(
+      async () => (await h.forge.store.findByNumber(repoRef, issue))?.turns[0]?.state === 'running',
+      15_000,
+    );
     await waitFor(async () => {
       const task = await h.forge.store.findByNumber(repoRef, issue);
       return (await h.forge.store.events(task!.id)).some((e) => e.text.includes('working… 3'));
@@ -243,7 +287,13 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
   });
 
   test('fork PRs are refused with a clear reply', async () => {
-    const pr = h.github.addPull(REPO, { title: 'From a fork', body: '', user: 'alice', head: 'feature', base: 'main' });
+    const pr = h.github.addPull(REPO, {
+      title: 'From a fork',
+      body: '',
+      user: 'alice',
+      head: 'feature',
+      base: 'main',
+    });
     h.github.setPullFork(REPO, pr.number, 'mallory/widgets');
     await h.comment({ number: pr.number, body: '/forge fix the tests', isPullRequest: true });
     await waitFor(() => h.github.comments(REPO, pr.number).some((c) => /forks/.test(c.body)), 20_000);
@@ -260,7 +310,9 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     const bot = () => h.github.comments(REPO, issue).filter((c) => c.user === 'forge-test[bot]');
     // Eight writes (a 👀 and a reply each), a second apart: GitHub's pace for writes.
     await waitFor(() => bot().length === 4, 30_000);
-    const bodies = bot().map((c) => c.body).join('\n---\n');
+    const bodies = bot()
+      .map((c) => c.body)
+      .join('\n---\n');
     assert.match(bodies, /\/forge stop/);
     assert.match(bodies, /no Forge task here yet/i);
     assert.match(bodies, /takes no text/);
@@ -308,9 +360,14 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     for (const token of tokens) {
       for (const text of haystacks) assert.ok(!text.includes(token), 'a token leaked');
     }
-    for (const req of h.git.requests) assert.ok(!/x-access-token|gh[sp]_/.test(req.path), 'no credentials in git URLs');
+    for (const req of h.git.requests)
+      assert.ok(!/x-access-token|gh[sp]_/.test(req.path), 'no credentials in git URLs');
     await h.quiet();
-    assert.deepEqual(readdirSync(join(h.workspace, 'checkouts'), { recursive: true }), ['tasks'], 'checkouts are removed after each turn');
+    assert.deepEqual(
+      readdirSync(join(h.workspace, 'checkouts'), { recursive: true }),
+      ['tasks'],
+      'checkouts are removed after each turn',
+    );
   });
 });
 

@@ -43,7 +43,10 @@ export class GitHubForge implements Forge {
 
   async getPermission(login: string): Promise<RepoPermission> {
     try {
-      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({ ...this.r, username: login });
+      const { data } = await this.octokit.rest.repos.getCollaboratorPermissionLevel({
+        ...this.r,
+        username: login,
+      });
       return mapPermission(data.permission, data.role_name);
     } catch (error) {
       if (status(error) === 404) return 'none';
@@ -68,7 +71,11 @@ export class GitHubForge implements Forge {
   }
 
   async findOpenChangeRequest(headBranch: string): Promise<ChangeRequest | undefined> {
-    const { data } = await this.octokit.rest.pulls.list({ ...this.r, head: `${this.owner}:${headBranch}`, state: 'open' });
+    const { data } = await this.octokit.rest.pulls.list({
+      ...this.r,
+      head: `${this.owner}:${headBranch}`,
+      state: 'open',
+    });
     const pull = data.find((p) => p.head.ref === headBranch);
     return pull ? mapPull(pull) : undefined;
   }
@@ -85,18 +92,35 @@ export class GitHubForge implements Forge {
 
   async addReaction(comment: CommentRef, reaction: 'eyes'): Promise<void> {
     if (comment.place.type === 'review_thread') {
-      await this.octokit.rest.reactions.createForPullRequestReviewComment({ ...this.r, comment_id: comment.id, content: reaction });
+      await this.octokit.rest.reactions.createForPullRequestReviewComment({
+        ...this.r,
+        comment_id: comment.id,
+        content: reaction,
+      });
     } else {
-      await this.octokit.rest.reactions.createForIssueComment({ ...this.r, comment_id: comment.id, content: reaction });
+      await this.octokit.rest.reactions.createForIssueComment({
+        ...this.r,
+        comment_id: comment.id,
+        content: reaction,
+      });
     }
   }
 
   async postComment(issueNumber: number, body: string): Promise<{ id: number }> {
-    const { data } = await this.octokit.rest.issues.createComment({ ...this.r, issue_number: issueNumber, body });
+    const { data } = await this.octokit.rest.issues.createComment({
+      ...this.r,
+      issue_number: issueNumber,
+      body,
+    });
     return { id: data.id };
   }
 
-  async ensureComment(issueNumber: number, marker: string, body: string, knownId?: number): Promise<{ id: number }> {
+  async ensureComment(
+    issueNumber: number,
+    marker: string,
+    body: string,
+    knownId?: number,
+  ): Promise<{ id: number }> {
     const text = body.includes(marker) ? body : `${marker}\n${body}`;
     if (knownId !== undefined) {
       try {
@@ -132,7 +156,9 @@ export class GitHubForge implements Forge {
     const completed = report.status === 'completed';
     const fields = {
       status: report.status,
-      ...(completed ? { conclusion: report.conclusion ?? 'neutral', completed_at: new Date().toISOString() } : {}),
+      ...(completed
+        ? { conclusion: report.conclusion ?? 'neutral', completed_at: new Date().toISOString() }
+        : {}),
       output,
       ...(report.detailsUrl ? { details_url: report.detailsUrl } : {}),
     };
@@ -151,7 +177,13 @@ export class GitHubForge implements Forge {
     return { id: data.id };
   }
 
-  async createChangeRequest(input: { head: string; base: string; title: string; body: string; draft: boolean }): Promise<ChangeRequest> {
+  async createChangeRequest(input: {
+    head: string;
+    base: string;
+    title: string;
+    body: string;
+    draft: boolean;
+  }): Promise<ChangeRequest> {
     try {
       const { data } = await this.octokit.rest.pulls.create({ ...this.r, ...input });
       return mapPull(data);
