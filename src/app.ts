@@ -31,6 +31,8 @@ export interface ForgeOverrides {
   prefix?: string;
   timings?: Partial<WorkerTimings>;
   minWriteIntervalMs?: number;
+  /** Spacing of GitHub writes per installation (GitHub asks for 1 s). */
+  githubWriteSpacingMs?: number;
   onTurnWrites?(writes: number): void;
 }
 
@@ -59,8 +61,12 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
   const scheduler = new TurnScheduler(store, queues.turns);
   const stickies = new StickyComments(store, redis, prefix);
   const links = new TaskLinks(app.webhookSecret, config.publicUrl);
-  const throttle = throttledOctokit(redis.duplicate());
-  const probot = createProbot({ ...app, baseUrl: githubApiBase(config), Octokit: throttle.Octokit, log });
+  const Octokit = throttledOctokit({
+    redis,
+    prefix,
+    ...(overrides.githubWriteSpacingMs !== undefined ? { spacingMs: overrides.githubWriteSpacingMs } : {}),
+  });
+  const probot = createProbot({ ...app, baseUrl: githubApiBase(config), Octokit, log });
   const forges = new ForgeRegistry().register('github', new GitHubForgeFactory(probot));
   const closers: (() => Promise<unknown>)[] = [];
   let url: string | undefined;
@@ -154,7 +160,6 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
     async close() {
       for (const close of closers) await close().catch((error) => log.warn({ err: error }, 'close failed'));
       await queues.close();
-      await throttle.close().catch(() => undefined);
       await redis.quit().catch(() => undefined);
     },
   };

@@ -202,6 +202,10 @@ export class GitHubForge implements Forge {
   }
 
   async gitCredentials(): Promise<GitCredentials> {
+    // Probot hands the App auth strategy a request function without the GHE base URL, so a direct
+    // `auth()` would ask api.github.com for the token. A request through the installation client
+    // mints it with the right base URL and caches it; `auth()` then returns the cached token.
+    await this.octokit.rest.repos.get(this.r);
     const auth = (await this.octokit.auth({ type: 'installation' })) as { token: string };
     return { username: 'x-access-token', password: auth.token };
   }

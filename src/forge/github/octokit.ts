@@ -1,25 +1,46 @@
-import Bottleneck from 'bottleneck';
 import type { Redis } from 'ioredis';
 import { ProbotOctokit } from 'probot';
 
 /**
- * Probot's Octokit with its request throttling kept in Redis, so GitHub's limits hold across every
- * Forge process. Probot already names each installation's limiter group by installation id, so a
- * busy installation never delays another. Forge owns the Redis connection (and closes it), which
- * Probot's own `redisConfig` path does not allow.
+ * Spacing of GitHub writes, shared by every Forge process through Redis, per installation: GitHub
+ * asks for at least a second between content-creating requests. Each write atomically books the
+ * next free slot and waits for it. Unlike a Redis-clustered Bottleneck, nothing is "held" while a
+ * request runs, so a worker killed mid-request cannot block other processes.
  */
-export function throttledOctokit(redis: Redis): { Octokit: typeof ProbotOctokit; close(): Promise<void> } {
-  const connection = new Bottleneck.IORedisConnection({ client: redis as never });
+const BOOK_SLOT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local spacing = tonumber(ARGV[1])
+local nextAt = tonumber(redis.call('GET', KEYS[1]) or '0')
+if nextAt < now then nextAt = now end
+redis.call('SET', KEYS[1], nextAt + spacing, 'PX', nextAt - now + spacing * 2)
+return nextAt - now`;
+
+export interface WriteGateOptions {
+  redis: Redis;
+  prefix: string;
+  spacingMs?: number;
+}
+
+const WRITE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+/** Probot's Octokit with writes spaced across processes (reads are not limited beyond Probot's own). */
+export function throttledOctokit(options: WriteGateOptions): typeof ProbotOctokit {
+  const spacing = String(options.spacingMs ?? 1000);
   class ForgeOctokit extends ProbotOctokit {
     // biome-ignore lint/suspicious/noExplicitAny: Octokit's constructor options are untyped here
-    constructor(options: any = {}) {
-      super({ ...options, throttle: { ...options.throttle, Bottleneck, connection } });
+    constructor(octokitOptions: any = {}) {
+      super(octokitOptions);
+      const installation = String(
+        octokitOptions.auth?.installationId ?? octokitOptions.throttle?.id ?? 'app',
+      );
+      const key = `${options.prefix}github-writes:${installation}`;
+      this.hook.before('request', async (request) => {
+        if (!WRITE_METHODS.has(request.method) || /\/access_tokens$/.test(request.url)) return;
+        const wait = Number(await options.redis.eval(BOOK_SLOT, 1, key, spacing));
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      });
     }
   }
-  return {
-    Octokit: ForgeOctokit as unknown as typeof ProbotOctokit,
-    close: async () => {
-      await connection.disconnect(false);
-    },
-  };
+  return ForgeOctokit as unknown as typeof ProbotOctokit;
 }

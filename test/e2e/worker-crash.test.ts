@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { waitFor } from '../kit/fake-github/wait.js';
+import { AGENT, type Harness, REPO, SECRET, startHarness } from './harness.js';
+
+/**
+ * A worker process killed mid-turn (SIGKILL: no cleanup at all). Stalled-job detection hands the
+ * turn to another worker, which runs it again; a turn whose worker dies twice is failed with a
+ * message. The web side runs in this process; workers are real `npm start`-style processes.
+ */
+describe('worker killed mid-turn', () => {
+  let h: Harness;
+  const workers: ChildProcess[] = [];
+  const output: string[] = [];
+
+  const startWorker = () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: {
+        PATH: process.env.PATH,
+        APP_ID: String(h.github.appId),
+        PRIVATE_KEY: h.github.privateKeyPem,
+        WEBHOOK_SECRET: SECRET,
+        GHE_HOST: h.github.host,
+        GHE_PROTOCOL: 'http',
+        REDIS_URL: h.redis.url,
+        FORGE_ROLE: 'worker',
+        FORGE_JOB_LOCK: '2s',
+        FORGE_AGENT_COMMAND: AGENT,
+        FORGE_WORKSPACE_DIR: h.workspace,
+        LOG_LEVEL: 'info',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
+    child.stderr!.on('data', (d: Buffer) => output.push(d.toString()));
+    workers.push(child);
+    return child;
+  };
+  const kill = (child: ChildProcess) => process.kill(-child.pid!, 'SIGKILL');
+  const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
+  const eventsOf = async (issue: number) => {
+    const task = await h.forge.store.findByNumber(repoRef, issue);
+    return task ? h.forge.store.events(task.id, { count: 100_000 }) : [];
+  };
+
+  before(async () => {
+    // The web role here shares Forge's default key prefix with the worker processes.
+    h = await startHarness({ env: { FORGE_ROLE: 'web' }, overrides: { prefix: 'forge:' } });
+  });
+  afterEach(() => {
+    for (const w of workers.splice(0)) {
+      try {
+        kill(w);
+      } catch {}
+    }
+    h.github.assertNoViolations();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('another worker picks the turn up and finishes it', async () => {
+    const issue = h.github.addIssue(REPO, { title: 'Survive a crash', body: '', user: 'alice' }).number;
+    const first = startWorker();
+    await h.comment({ number: issue, body: '/forge survive this [slow:3]' });
+    await waitFor(async () => (await eventsOf(issue)).some((e) => e.text.includes('working… 2')), 30_000, {
+      what: 'the agent to be working',
+    });
+    kill(first);
+    startWorker();
+    const task = await h.settled(issue, 1, 60_000).catch((e) => {
+      throw new Error(`${e.message}\n${output.join('')}`);
+    });
+    const turn = task.turns[0]!;
+    assert.equal(turn.state, 'completed', `${turn.error}\n${output.join('')}`);
+    assert.equal(turn.attempts, 2, 'the same turn ran again, not a new one');
+    assert.equal(task.turns.length, 1);
+    assert.equal(h.github.pulls(REPO).filter((p) => p.head === task.branch).length, 1, 'one PR');
+    assert.equal(
+      await h.git.fileAt(`${REPO}.git`, task.branch!, 'CHANGES.md'),
+      '- survive this [slow:3]\n',
+      'the change was made once',
+    );
+    const events = await eventsOf(issue);
+    assert.ok(events.some((e) => /picked up again after its worker stopped/.test(e.text)));
+  });
+
+  test('a turn whose worker dies twice is failed with a message, never lost', async () => {
+    const issue = h.github.addIssue(REPO, { title: 'Crash twice', body: '', user: 'alice' }).number;
+    await h.comment({ number: issue, body: '/forge crash me [slow:20]' });
+    for (let i = 1; i <= 2; i++) {
+      const worker = startWorker();
+      await waitFor(
+        async () =>
+          (await h.forge.store.findByNumber(repoRef, issue))?.turns[0]?.attempts === i &&
+          (await eventsOf(issue)).filter((e) => e.text.includes('working… 2')).length >= i,
+        40_000,
+        { what: `attempt ${i} to be working` },
+      );
+      kill(worker);
+    }
+    startWorker();
+    const task = await h.settled(issue, 1, 60_000);
+    const turn = task.turns[0]!;
+    assert.equal(turn.state, 'failed', output.join(''));
+    assert.equal(turn.endReason, 'worker_lost');
+    assert.match(turn.error ?? '', /stopped twice|was lost/);
+    await waitFor(
+      () => h.github.comments(REPO, issue).some((c) => /❌ Failed/.test(c.body) && /try again/.test(c.body)),
+      20_000,
+      {
+        what: 'the sticky comment to say the turn failed',
+      },
+    );
+  });
+});
