@@ -73,7 +73,8 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
 
   if (config.role !== 'worker') {
     const handlers: Handler[] = [
-      await githubWebhookHandler(probot, {
+      githubWebhookHandler({
+        secret: app.webhookSecret,
         deduper: new Deduper({ redis, prefix, ttlMs: 7 * 86_400_000 }),
         events: queues.events,
         log: log.child({ role: 'web' }),

@@ -1,4 +1,5 @@
-import type { Probot } from 'probot';
+import { createNodeMiddleware, Webhooks } from '@octokit/webhooks';
+import type { Logger } from 'pino';
 import type { Handler } from '../../http/server.js';
 import { type AcceptDeps, acceptEvent } from '../../intake/accept.js';
 import { normalizeGitHubEvent } from './normalize.js';
@@ -6,18 +7,25 @@ import { normalizeGitHubEvent } from './normalize.js';
 export const GITHUB_WEBHOOK_PATH = '/api/github/webhooks';
 
 /**
- * GitHub deliveries: Probot (@octokit/webhooks) verifies `X-Hub-Signature-256` and answers 400 on a
- * bad signature before any of this runs; then the shared acceptance path queues the event.
+ * GitHub deliveries: @octokit/webhooks verifies `X-Hub-Signature-256` (400 on a bad one) before any
+ * of this runs; then the shared acceptance path queues the event. Probot's own middleware is not
+ * used here: it builds an installation client for every event, work the webhook path never needs.
  */
-export async function githubWebhookHandler(
-  probot: Probot,
-  deps: AcceptDeps & { triggerLabel: string },
-): Promise<Handler> {
-  // Probot sets up its webhooks lazily; getting the middleware initializes them.
-  const middleware = await probot.getNodeMiddleware({ path: GITHUB_WEBHOOK_PATH });
-  probot.webhooks.onAny(async ({ id, name, payload }) => {
+export function githubWebhookHandler(deps: AcceptDeps & { secret: string; triggerLabel: string; log: Logger }): Handler {
+  const webhooks = new Webhooks({ secret: deps.secret });
+  webhooks.onAny(async ({ id, name, payload }) => {
     const event = normalizeGitHubEvent(name, id, payload, { triggerLabel: deps.triggerLabel });
     await acceptEvent(event, deps);
+  });
+  webhooks.onError((error) => deps.log.warn({ err: error }, 'webhook handling failed'));
+  const middleware = createNodeMiddleware(webhooks, {
+    path: GITHUB_WEBHOOK_PATH,
+    log: {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (message: string) => deps.log.warn(message),
+      error: (message: string) => deps.log.error(message),
+    },
   });
   return async (req, res) => Boolean(await middleware(req, res));
 }
