@@ -68,3 +68,10 @@ describe('isValidBranchName', () => {
     }
   });
 });
+
+it('long titles are cut at a word boundary', () => {
+  const slug = slugify('`add()` returns the wrong result for negative numbers');
+  assert.equal(slug, 'add-returns-the-wrong-result-for');
+  assert.ok(slug.length <= 40);
+  assert.equal(slugify('a'.repeat(60)), 'a'.repeat(40), 'one long word is still cut at 40');
+});

@@ -8,7 +8,7 @@ const MAX_ATTEMPTS = 100;
 
 /** ASCII, lowercase, dash-separated, at most 40 characters, never starting or ending with a dash. */
 export function slugify(title: string): string {
-  return (
+  return clip(
     title
       // "Ünïcode" → "Unicode": decompose, then drop the combining marks.
       .normalize('NFKD')
@@ -16,9 +16,15 @@ export function slugify(title: string): string {
       .toLowerCase()
       .replace(/[^a-z0-9]+/g, '-')
       .replace(/^-+|-+$/g, '')
-      .slice(0, SLUG_MAX)
-      .replace(/-+$/, '')
   );
+}
+
+/** Cuts at a word boundary when one is near, so names read `…-for-negative` not `…-for-negativ`. */
+function clip(slug: string): string {
+  if (slug.length <= SLUG_MAX) return slug;
+  const cut = slug.slice(0, SLUG_MAX + 1);
+  const lastDash = cut.lastIndexOf('-');
+  return (lastDash >= SLUG_MAX / 2 ? cut.slice(0, lastDash) : slug.slice(0, SLUG_MAX)).replace(/-+$/, '');
 }
 
 export async function branchName(
