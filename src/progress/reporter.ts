@@ -8,6 +8,8 @@ export interface ReporterOptions {
   minIntervalMs?: number;
   redact(text: string): string;
   onError(error: unknown): void;
+  /** A check run was created: remember it, so whoever finishes the turn can complete it. */
+  onCheckCreated?(id: number): Promise<void>;
 }
 
 /**
@@ -113,6 +115,7 @@ export class ProgressReporter {
           this.dirty.check = false;
           const report = this.check as CheckReport;
           const { id } = await this.options.forge.reportCheck(report, this.checkId);
+          if (id !== this.checkId) await this.options.onCheckCreated?.(id);
           this.checkId = id;
           this.writes++;
         }

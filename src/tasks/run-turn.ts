@@ -83,6 +83,11 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     minIntervalMs: deps.minWriteIntervalMs ?? 1000,
     redact: (text) => deps.redactor.redact(text),
     onError: (error) => log.warn({ err: error }, 'progress write failed'),
+    onCheckCreated: async (id) => {
+      await deps.store.update(taskId, (t) => {
+        turnOf(t).checkRunId = id;
+      });
+    },
   });
   const lines = new LogBuffer((batch) =>
     deps.store.appendEvent(taskId, n, 'output', batch.map((l) => deps.redactor.redact(l)).join('\n')),
@@ -292,13 +297,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   phase = 'finished';
   render();
   await reporter.flush();
-  if (reporter.checkId !== undefined) {
-    task = (
-      await deps.store.update(taskId, (t) => {
-        turnOf(t).checkRunId = reporter.checkId;
-      })
-    ).task;
-  }
+  task = (await deps.store.get(taskId)) ?? task;
   await note(`turn ${n} ${turnOf(task).state}${outcome.error ? `: ${outcome.error}` : ''}`);
   log.info({ state: turnOf(task).state, writes: reporter.writes }, 'turn finished');
   deps.onTurnWrites?.(reporter.writes);

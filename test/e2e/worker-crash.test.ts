@@ -14,7 +14,7 @@ describe('worker killed mid-turn', () => {
   const workers: ChildProcess[] = [];
   const output: string[] = [];
 
-  const startWorker = () => {
+  const startWorker = (extraEnv: Record<string, string> = {}) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       env: {
         PATH: process.env.PATH,
@@ -29,6 +29,7 @@ describe('worker killed mid-turn', () => {
         FORGE_AGENT_COMMAND: AGENT,
         FORGE_WORKSPACE_DIR: h.workspace,
         LOG_LEVEL: 'info',
+        ...extraEnv,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -114,5 +115,23 @@ describe('worker killed mid-turn', () => {
         what: 'the sticky comment to say the turn failed',
       },
     );
+  });
+
+  test('SIGTERM mid-turn: the worker pushes the work so far, ends the turn and exits', async () => {
+    const issue = h.github.addIssue(REPO, { title: 'Deploy during a turn', body: '', user: 'alice' }).number;
+    const worker = startWorker({ FORGE_SHUTDOWN_GRACE: '1s' });
+    await h.comment({ number: issue, body: '/forge long work [slow:60]' });
+    await waitFor(async () => (await eventsOf(issue)).some((e) => e.text.includes('working… 2')), 30_000, {
+      what: 'the agent to be working',
+    });
+    const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
+    worker.kill('SIGTERM');
+    assert.equal(await exited, 0, output.join(''));
+    const task = await h.settled(issue, 1, 20_000);
+    const turn = task.turns[0]!;
+    assert.equal(turn.state, 'cancelled');
+    assert.match(turn.error ?? '', /shut down/);
+    assert.ok(turn.commitSha, 'the work so far was committed');
+    assert.equal((await h.git.branches(`${REPO}.git`))[task.branch!], turn.commitSha, 'and pushed');
   });
 });
