@@ -11,7 +11,9 @@ export const GITHUB_WEBHOOK_PATH = '/api/github/webhooks';
  * of this runs; then the shared acceptance path queues the event. Probot's own middleware is not
  * used here: it builds an installation client for every event, work the webhook path never needs.
  */
-export function githubWebhookHandler(deps: AcceptDeps & { secret: string; triggerLabel: string; log: Logger }): Handler {
+export function githubWebhookHandler(
+  deps: AcceptDeps & { secret: string; triggerLabel: string; log: Logger },
+): Handler {
   const webhooks = new Webhooks({ secret: deps.secret });
   webhooks.onAny(async ({ id, name, payload }) => {
     const event = normalizeGitHubEvent(name, id, payload, { triggerLabel: deps.triggerLabel });
