@@ -19,6 +19,8 @@ export class TurnScheduler {
 
   /** Hands the task's next queued turn to the queue, unless one is already dispatched. */
   async dispatchNext(taskId: string): Promise<number | undefined> {
+    // Active before the claim: a crash right after the claim must leave the task where reconcile looks.
+    await this.store.markActive(taskId);
     const { task, result: turn } = await this.store.update(taskId, (t) => {
       if (t.state === 'closed' || t.dispatchedTurn !== undefined) return undefined;
       const next = nextQueuedTurn(t);
@@ -30,7 +32,6 @@ export class TurnScheduler {
       if (task.dispatchedTurn === undefined && !nextQueuedTurn(task)) await this.store.markIdle(taskId);
       return undefined;
     }
-    await this.store.markActive(taskId);
     await this.turns.add('turn', { v: 1, taskId, turn }, { jobId: turnJobId(taskId, turn) });
     return turn;
   }
