@@ -1,0 +1,438 @@
+/**
+ * The Forge contract: behaviour every `Forge` implementation (GitHub today, GitLab next) must show,
+ * run against a real or faithfully faked code host. An implementation's test file calls
+ * `forgeContract(name, setup)` with a setup that builds the Forge for one fresh repository and a
+ * small adapter to seed the host and read it back. The suite only ever goes through that adapter,
+ * so it never knows which host it talks to.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, test } from 'node:test';
+import type { CheckConclusion, CheckStatus, Forge } from '../../src/forge/types.js';
+
+export type ContractPermission = 'admin' | 'maintain' | 'write' | 'read' | 'none';
+
+export interface ContractComment {
+  id: number;
+  body: string;
+  author: string;
+}
+
+export interface ContractCheck {
+  id: number;
+  sha: string;
+  status: CheckStatus | string;
+  conclusion: CheckConclusion | string | null;
+  title: string | null;
+}
+
+export interface ContractEnv {
+  /** The Forge under test, bound to the repository the adapter seeds. */
+  forge: Forge;
+  /** Login the Forge's own writes are attributed to (the bot account). */
+  botLogin: string;
+  /** What `forge.words` must say on this host. */
+  expectedWords: {
+    changeRequest: string;
+    changeRequestShort: string;
+    /** `changeRequestRef(3)` */
+    changeRequestRef3: string;
+    /** `issueRef(3)` */
+    issueRef3: string;
+  };
+  /** Opens an issue (as a human) and returns its number. */
+  seedIssue(title: string, body: string): Promise<number>;
+  /** A human's comment on an issue or change request; returns its id. */
+  seedComment(number: number, body: string, author: string): Promise<number>;
+  /** Deletes a comment (to make a remembered comment id stale). */
+  deleteComment(id: number): Promise<void>;
+  /** Creates a branch with one commit on top of the default branch; returns its head sha. */
+  seedBranch(name: string): Promise<string>;
+  /** Grants `login` a permission on the repository ('none': a known user without access). */
+  setPermission(login: string, permission: ContractPermission): Promise<void>;
+  /** Comments on an issue or change request, oldest first. */
+  comments(number: number): Promise<ContractComment[]>;
+  /** Reactions on a comment. */
+  reactions(commentId: number): Promise<{ content: string; author: string }[]>;
+  /** Every check (check run / commit status) reported in the repository, oldest first. */
+  checks(): Promise<ContractCheck[]>;
+  /** What the host holds for a change request. */
+  changeRequest(
+    number: number,
+  ): Promise<{ title: string; body: string; draft: boolean; head: string; base: string }>;
+  /** Makes the change request's head live in a fork (another owner's copy of the repository). */
+  markFork(number: number): Promise<void>;
+  /** Called after every test, e.g. to fail on protocol violations a fake recorded. */
+  afterEach?(): void | Promise<void>;
+  close(): Promise<void>;
+}
+
+const marker = (name: string) => `<!-- forge:contract:${name} -->`;
+
+function git(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'git',
+      args,
+      {
+        cwd,
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: '/nonexistent',
+          GIT_CONFIG_NOSYSTEM: '1',
+          GIT_CONFIG_GLOBAL: '/dev/null',
+          GIT_TERMINAL_PROMPT: '0',
+          LANG: 'C',
+        },
+      },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) || 1 : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** `git clone` with HTTP Basic credentials sent as a header (never written into the URL or config). */
+async function cloneWith(url: string, username: string, password: string, dir: string) {
+  const basic = Buffer.from(`${username}:${password}`).toString('base64');
+  return git([
+    '-c',
+    'credential.helper=',
+    '-c',
+    `http.extraHeader=Authorization: Basic ${basic}`,
+    'clone',
+    '--quiet',
+    url,
+    dir,
+  ]);
+}
+
+export function forgeContract(name: string, setup: () => Promise<ContractEnv>): void {
+  describe(`Forge contract: ${name}`, () => {
+    let env: ContractEnv;
+    let forge: Forge;
+    let seq = 0;
+    const unique = (what: string) => `${what}-${++seq}-${Date.now().toString(36)}`;
+
+    before(async () => {
+      env = await setup();
+      forge = env.forge;
+    });
+    after(async () => {
+      await env?.close();
+    });
+    afterEach(async () => {
+      await env?.afterEach?.();
+    });
+
+    test('words: the host’s names for change requests and references', () => {
+      const w = env.expectedWords;
+      assert.equal(forge.words.changeRequest, w.changeRequest);
+      assert.equal(forge.words.changeRequestShort, w.changeRequestShort);
+      assert.equal(forge.words.changeRequestRef(3), w.changeRequestRef3);
+      assert.equal(forge.words.issueRef(3), w.issueRef3);
+    });
+
+    test('getPermission maps admin/maintain/write/read/none, and an unknown user is none', async () => {
+      const cases: ContractPermission[] = ['admin', 'maintain', 'write', 'read', 'none'];
+      for (const permission of cases) {
+        const login = unique(`user-${permission}`);
+        await env.setPermission(login, permission);
+        assert.equal(await forge.getPermission(login), permission, `${login} has ${permission}`);
+      }
+      assert.equal(await forge.getPermission(unique('nobody-at-all')), 'none');
+    });
+
+    test('getIssue returns the issue as the host holds it', async () => {
+      const title = 'Contract: an issue with unicode ✓';
+      const body = 'Line one\n\nLine two with `code`.';
+      const number = await env.seedIssue(title, body);
+      const issue = await forge.getIssue(number);
+      assert.equal(issue.number, number);
+      assert.equal(issue.title, title);
+      assert.equal(issue.body, body);
+      assert.equal(issue.isChangeRequest, false);
+      assert.match(issue.url, /^https?:\/\//);
+    });
+
+    test('getIssue of a missing issue rejects', async () => {
+      await assert.rejects(forge.getIssue(987_654));
+    });
+
+    test('postComment creates a plain comment by the bot', async () => {
+      const number = await env.seedIssue('Contract: postComment', 'body');
+      const { id } = await forge.postComment(number, 'Hello from the contract.');
+      const comments = await env.comments(number);
+      assert.deepEqual(comments, [{ id, body: 'Hello from the contract.', author: env.botLogin }]);
+    });
+
+    test('ensureComment creates once, then edits the same comment in place', async () => {
+      const number = await env.seedIssue('Contract: sticky', 'body');
+      await env.seedComment(number, 'A human comment first.', 'alice');
+      const m = marker(unique('sticky'));
+      const first = await forge.ensureComment(number, m, 'first');
+      const second = await forge.ensureComment(number, m, 'second', first.id);
+      // No remembered id: found by its marker.
+      const third = await forge.ensureComment(number, m, 'third');
+      assert.equal(second.id, first.id);
+      assert.equal(third.id, first.id);
+      const mine = (await env.comments(number)).filter((c) => c.body.includes(m));
+      assert.equal(mine.length, 1, 'one sticky comment');
+      assert.equal(mine[0]!.id, first.id);
+      assert.equal(mine[0]!.author, env.botLogin);
+      assert.ok(mine[0]!.body.includes('third'), 'the latest body wins');
+      assert.ok(!mine[0]!.body.includes('second'));
+      const human = (await env.comments(number)).find((c) => c.author === 'alice');
+      assert.equal(human?.body, 'A human comment first.', 'other comments are untouched');
+    });
+
+    test('ensureComment keeps a body that already carries the marker as is', async () => {
+      const number = await env.seedIssue('Contract: marker inside', 'body');
+      const m = marker(unique('inside'));
+      const body = `Progress\n\n${m}\nmore`;
+      const { id } = await forge.ensureComment(number, m, body);
+      const [comment] = (await env.comments(number)).filter((c) => c.id === id);
+      assert.equal(comment?.body, body);
+    });
+
+    test('ensureComment with a stale remembered id finds the marker, or creates a new comment', async () => {
+      const number = await env.seedIssue('Contract: stale id', 'body');
+      const m = marker(unique('stale'));
+      const { id } = await forge.ensureComment(number, m, 'v1');
+      const helper = await env.seedComment(number, 'to be deleted', 'alice');
+      await env.deleteComment(helper);
+      // A wrong (deleted) id: the search by marker still finds the sticky comment.
+      const again = await forge.ensureComment(number, m, 'v2', helper);
+      assert.equal(again.id, id);
+      assert.equal((await env.comments(number)).filter((c) => c.body.includes(m)).length, 1);
+
+      // The sticky comment itself was deleted: a new one is created, once.
+      await env.deleteComment(id);
+      const fresh = await forge.ensureComment(number, m, 'v3', id);
+      assert.notEqual(fresh.id, id);
+      const last = await forge.ensureComment(number, m, 'v4', id);
+      assert.equal(last.id, fresh.id);
+      const mine = (await env.comments(number)).filter((c) => c.body.includes(m));
+      assert.equal(mine.length, 1);
+      assert.ok(mine[0]!.body.includes('v4'));
+    });
+
+    test('ensureComment finds its marker beyond the first page (more than 100 comments)', async () => {
+      const number = await env.seedIssue('Contract: busy issue', 'body');
+      for (let i = 0; i < 120; i++) await env.seedComment(number, `filler ${i}`, i % 2 ? 'alice' : 'bob');
+      const m = marker(unique('busy'));
+      const created = await forge.ensureComment(number, m, 'first');
+      for (let i = 0; i < 30; i++) await env.seedComment(number, `later filler ${i}`, 'alice');
+      const found = await forge.ensureComment(number, m, 'second');
+      assert.equal(found.id, created.id);
+      const all = await env.comments(number);
+      assert.equal(all.length, 151);
+      const mine = all.filter((c) => c.body.includes(m));
+      assert.equal(mine.length, 1);
+      assert.ok(mine[0]!.body.includes('second'));
+    });
+
+    test('addReaction puts 👀 on an issue comment, once', async () => {
+      const number = await env.seedIssue('Contract: reaction', 'body');
+      const commentId = await env.seedComment(number, '/forge do it', 'alice');
+      const ref = { id: commentId, place: { type: 'issue' as const, number } };
+      await forge.addReaction(ref, 'eyes');
+      await forge.addReaction(ref, 'eyes');
+      assert.deepEqual(await env.reactions(commentId), [{ content: 'eyes', author: env.botLogin }]);
+    });
+
+    test('reportCheck creates a check on a commit, then updates it to completed', async () => {
+      const sha = await env.seedBranch(unique('check'));
+      const before = (await env.checks()).length;
+      const { id } = await forge.reportCheck({
+        sha,
+        status: 'in_progress',
+        title: 'Working',
+        summary: 'The agent is running.',
+        externalId: unique('task/1'),
+        detailsUrl: 'http://forge.test/tasks/x',
+      });
+      let checks = await env.checks();
+      assert.equal(checks.length, before + 1);
+      assert.deepEqual(checks.at(-1), { id, sha, status: 'in_progress', conclusion: null, title: 'Working' });
+
+      const updated = await forge.reportCheck(
+        {
+          sha,
+          status: 'completed',
+          conclusion: 'success',
+          title: 'Done',
+          summary: 'All good.',
+          externalId: 'x',
+        },
+        id,
+      );
+      assert.equal(updated.id, id);
+      checks = await env.checks();
+      assert.equal(checks.length, before + 1, 'updated in place, not duplicated');
+      assert.deepEqual(checks.at(-1), { id, sha, status: 'completed', conclusion: 'success', title: 'Done' });
+    });
+
+    test('reportCheck reports failure, and completed without a conclusion is neutral', async () => {
+      const sha = await env.seedBranch(unique('check-fail'));
+      const failed = await forge.reportCheck({
+        sha,
+        status: 'completed',
+        conclusion: 'failure',
+        title: 'Failed',
+        summary: 'The agent failed.',
+        externalId: unique('task/2'),
+      });
+      const neutral = await forge.reportCheck({
+        sha,
+        status: 'completed',
+        title: 'Nothing to do',
+        summary: 'No changes.',
+        externalId: unique('task/3'),
+      });
+      const checks = await env.checks();
+      assert.equal(checks.find((c) => c.id === failed.id)?.conclusion, 'failure');
+      assert.equal(checks.find((c) => c.id === neutral.id)?.conclusion, 'neutral');
+    });
+
+    test('createChangeRequest opens ready and draft change requests', async () => {
+      const base = forge.repo.defaultBranch;
+      for (const draft of [false, true]) {
+        const head = unique(draft ? 'forge/draft' : 'forge/ready');
+        const sha = await env.seedBranch(head);
+        const cr = await forge.createChangeRequest({
+          head,
+          base,
+          title: `Contract ${draft ? 'draft' : 'ready'}`,
+          body: 'Closes something.',
+          draft,
+        });
+        assert.equal(cr.headBranch, head);
+        assert.equal(cr.baseBranch, base);
+        assert.equal(cr.headSha, sha);
+        assert.equal(cr.isFork, false);
+        assert.equal(cr.state, 'open');
+        assert.match(cr.url, /^https?:\/\//);
+        assert.deepEqual(await env.changeRequest(cr.number), {
+          title: `Contract ${draft ? 'draft' : 'ready'}`,
+          body: 'Closes something.',
+          draft,
+          head,
+          base,
+        });
+        const asIssue = await forge.getIssue(cr.number);
+        assert.equal(asIssue.isChangeRequest, true);
+        assert.deepEqual(await forge.getChangeRequest(cr.number), cr);
+      }
+    });
+
+    test('createChangeRequest retried for the same head returns the same change request', async () => {
+      const head = unique('forge/retry');
+      await env.seedBranch(head);
+      const input = { head, base: forge.repo.defaultBranch, title: 'Retry', body: 'b', draft: false };
+      const first = await forge.createChangeRequest(input);
+      const second = await forge.createChangeRequest(input);
+      assert.equal(second.number, first.number);
+      assert.equal(second.headBranch, head);
+      const found = await forge.findOpenChangeRequest(head);
+      assert.equal(found?.number, first.number);
+      assert.equal(found?.isFork, false);
+    });
+
+    test('createChangeRequest rejects a head branch that does not exist', async () => {
+      await assert.rejects(
+        forge.createChangeRequest({
+          head: unique('no-such-branch'),
+          base: forge.repo.defaultBranch,
+          title: 'x',
+          body: 'x',
+          draft: false,
+        }),
+      );
+    });
+
+    test('findOpenChangeRequest: undefined for a branch without one', async () => {
+      const head = unique('forge/lonely');
+      await env.seedBranch(head);
+      assert.equal(await forge.findOpenChangeRequest(head), undefined);
+      assert.equal(await forge.findOpenChangeRequest(unique('never-pushed')), undefined);
+    });
+
+    test('updateChangeRequest changes title and body', async () => {
+      const head = unique('forge/update');
+      await env.seedBranch(head);
+      const cr = await forge.createChangeRequest({
+        head,
+        base: forge.repo.defaultBranch,
+        title: 'Before',
+        body: 'old body',
+        draft: true,
+      });
+      await forge.updateChangeRequest(cr.number, { body: 'new body' });
+      await forge.updateChangeRequest(cr.number, { title: 'After' });
+      const held = await env.changeRequest(cr.number);
+      assert.equal(held.title, 'After');
+      assert.equal(held.body, 'new body');
+    });
+
+    test('getChangeRequest flags a fork’s change request, and findOpenChangeRequest ignores it', async () => {
+      const head = unique('feature/from-fork');
+      await env.seedBranch(head);
+      const cr = await forge.createChangeRequest({
+        head,
+        base: forge.repo.defaultBranch,
+        title: 'From a fork',
+        body: 'b',
+        draft: false,
+      });
+      assert.equal((await forge.getChangeRequest(cr.number)).isFork, false);
+      await env.markFork(cr.number);
+      const fork = await forge.getChangeRequest(cr.number);
+      assert.equal(fork.isFork, true);
+      assert.equal(fork.number, cr.number);
+      assert.equal(fork.headBranch, head);
+      assert.equal(
+        await forge.findOpenChangeRequest(head),
+        undefined,
+        'a fork’s branch of the same name is not ours',
+      );
+    });
+
+    test('branchExists', async () => {
+      const name = unique('forge/exists');
+      assert.equal(await forge.branchExists(name), false);
+      await env.seedBranch(name);
+      assert.equal(await forge.branchExists(name), true);
+      assert.equal(await forge.branchExists(forge.repo.defaultBranch), true);
+    });
+
+    test('gitCredentials: the git server accepts them for a clone, and refuses without them', async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'forge-contract-clone-'));
+      try {
+        const creds = await forge.gitCredentials();
+        assert.ok(creds.username.length > 0 && creds.password.length > 0);
+        assert.ok(!forge.repo.cloneUrl.includes(creds.password), 'the clone URL carries no credentials');
+        const ok = await cloneWith(forge.repo.cloneUrl, creds.username, creds.password, join(dir, 'ok'));
+        assert.equal(ok.code, 0, ok.stderr);
+        const readme = await readFile(join(dir, 'ok', 'README.md'), 'utf8');
+        assert.ok(readme.length > 0);
+        const head = await git(['rev-parse', '--abbrev-ref', 'HEAD'], join(dir, 'ok'));
+        assert.equal(head.stdout.trim(), forge.repo.defaultBranch);
+
+        const bad = await cloneWith(
+          forge.repo.cloneUrl,
+          creds.username,
+          `${creds.password}x`,
+          join(dir, 'bad'),
+        );
+        assert.notEqual(bad.code, 0, 'a wrong password is refused');
+        const anonymous = await git(['clone', '--quiet', forge.repo.cloneUrl, join(dir, 'anon')]);
+        assert.notEqual(anonymous.code, 0, 'an anonymous clone is refused');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  });
+}

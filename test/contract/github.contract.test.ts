@@ -1,0 +1,146 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { Probot, ProbotOctokit } from 'probot';
+import { GitHubForge } from '../../src/forge/github/forge.js';
+import type { RepoRef } from '../../src/forge/types.js';
+import { FakeGitHub } from '../kit/fake-github/index.js';
+import { type GitServer, startGitServer } from '../kit/git-server.js';
+import { type ContractEnv, forgeContract } from './forge-contract.js';
+
+/**
+ * GitHubForge against the strict fake GitHub REST API, with a real git smart-HTTP server that
+ * accepts exactly the installation tokens the fake issued (wired like test/e2e/harness.ts).
+ */
+
+const OWNER = 'acme';
+const NAME = 'widgets';
+const REPO = `${OWNER}/${NAME}`;
+const INSTALLATION = 77;
+const run = promisify(execFile);
+
+/**
+ * Probot's Octokit with request throttling off. Probot (via @octokit/plugin-throttling) keeps writes
+ * to one installation at least 1 s apart, which would make this suite take minutes; the contract is
+ * about what the Forge asks GitHub, not about pacing. The e2e tests keep the real throttling.
+ * (`ProbotOctokit.defaults({ throttle: { enabled: false } })` is not enough: Probot passes its own
+ * `throttle` options object, which replaces ours before ProbotOctokit re-enables it by default.)
+ */
+const UnthrottledOctokit = ProbotOctokit.defaults(
+  // biome-ignore lint/suspicious/noExplicitAny: Octokit's constructor options are untyped here
+  (options: any) => ({ ...options, throttle: { ...options.throttle, enabled: false } }),
+) as typeof ProbotOctokit;
+
+async function setup(): Promise<ContractEnv> {
+  let github!: FakeGitHub;
+  const git: GitServer = await startGitServer({
+    acceptToken: (token, repoPath) => github.tokenAllows(token, repoPath.replace(/\.git$/, '')),
+  });
+  github = await FakeGitHub.start({
+    // Repositories that exist only on the fake (a fork) have no branches on the git server.
+    branchExists: async (repo, branch) => branch in (await git.branches(`${repo}.git`).catch(() => ({}))),
+    headSha: async (repo, branch) =>
+      (await git.branches(`${repo}.git`).catch(() => ({}) as Record<string, string>))[branch],
+  });
+  github.addRepo({ owner: OWNER, name: NAME, installationId: INSTALLATION });
+  const mainSha = await git.seedRepo(`${REPO}.git`, { 'README.md': '# Widgets\n' });
+
+  const probot = new Probot({
+    appId: github.appId,
+    privateKey: github.privateKeyPem,
+    baseUrl: github.apiUrl,
+    secret: 'x',
+    log: pino({ level: 'silent' }),
+    Octokit: UnthrottledOctokit,
+  });
+  const octokit = await probot.auth(INSTALLATION);
+  const repo: RepoRef = {
+    forge: 'github',
+    installationId: INSTALLATION,
+    path: REPO,
+    cloneUrl: git.cloneUrl(`${REPO}.git`),
+    defaultBranch: 'main',
+    webUrl: `${github.url}/${REPO}`,
+  };
+  const bare = join(git.root, `${REPO}.git`);
+
+  return {
+    forge: new GitHubForge(octokit, repo),
+    botLogin: `${github.appSlug}[bot]`,
+    expectedWords: {
+      changeRequest: 'pull request',
+      changeRequestShort: 'PR',
+      changeRequestRef3: '#3',
+      issueRef3: '#3',
+    },
+    async seedIssue(title, body) {
+      return github.addIssue(REPO, { title, body, user: 'alice' }).number;
+    },
+    async seedComment(number, body, author) {
+      return github.addComment(REPO, number, { body, user: author }).id;
+    },
+    async deleteComment(id) {
+      await octokit.rest.issues.deleteComment({ owner: OWNER, repo: NAME, comment_id: id });
+    },
+    async seedBranch(name) {
+      await run('git', ['--git-dir', bare, 'update-ref', `refs/heads/${name}`, mainSha]);
+      return git.pushAs(
+        `${REPO}.git`,
+        name,
+        { [`${name.replace(/\//g, '-')}.txt`]: `${name}\n` },
+        `Work on ${name}`,
+      );
+    },
+    async setPermission(login, permission) {
+      github.setPermission(REPO, login, permission);
+    },
+    async comments(number) {
+      return github.comments(REPO, number).map((c) => ({ id: c.id, body: c.body, author: c.user }));
+    },
+    async reactions(commentId) {
+      return github.reactions(REPO, commentId).map((r) => ({ content: r.content, author: r.user }));
+    },
+    async checks() {
+      return github.checkRuns(REPO).map((c) => ({
+        id: c.id,
+        sha: c.headSha,
+        status: c.status,
+        conclusion: c.conclusion,
+        title: c.output.title,
+      }));
+    },
+    async changeRequest(number) {
+      const pull = github.pulls(REPO).find((p) => p.number === number);
+      if (!pull) throw new Error(`no pull request #${number}`);
+      return {
+        title: pull.title,
+        body: pull.body ?? '',
+        draft: pull.draft,
+        head: pull.head,
+        base: pull.base,
+      };
+    },
+    async markFork(number) {
+      github.setPullFork(REPO, number, `mallory/${NAME}`);
+    },
+    afterEach() {
+      // Forget them either way, so one test's violations are not blamed on the next.
+      const seen = github.takeViolations();
+      if (seen.length) {
+        github.violations.push(...seen);
+        try {
+          github.assertNoViolations();
+        } finally {
+          github.takeViolations();
+        }
+      }
+    },
+    async close() {
+      await github.close();
+      await git.close();
+    },
+  };
+}
+
+forgeContract('GitHubForge (fake GitHub REST API, real git server)', setup);
