@@ -264,6 +264,42 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     assert.equal(check?.conclusion, 'cancelled');
   });
 
+  test('a comment while a turn runs is queued, answered with its place in line, and runs next', async () => {
+    const issue = newIssue('Queue me');
+    await h.comment({ number: issue, body: '/forge first, slowly [slow:3]' });
+    const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
+    await waitFor(
+      async () => (await h.forge.store.findByNumber(repoRef, issue))?.turns[0]?.state === 'running',
+      15_000,
+    );
+    await h.comment({ number: issue, body: '/forge second' });
+    await h.comment({ number: issue, body: '/forge third' });
+    await waitFor(
+      () => h.github.comments(REPO, issue).filter((c) => /Queued as turn \d/.test(c.body)).length === 2,
+      20_000,
+    );
+    const notes = h.github
+      .comments(REPO, issue)
+      .filter((c) => /Queued as turn/.test(c.body))
+      .map((c) => c.body);
+    assert.match(notes[0]!, /Queued as turn 2 of this task, behind 1 other turn/);
+    assert.match(notes[1]!, /Queued as turn 3 of this task, behind 2 other turns/);
+    const task = await h.settled(issue, 3, 60_000);
+    assert.deepEqual(
+      task.turns.map((t) => t.state),
+      ['completed', 'completed', 'completed'],
+      'nothing was cancelled',
+    );
+    const [t1, t2, t3] = task.turns;
+    assert.ok(Date.parse(t2!.startedAt!) >= Date.parse(t1!.finishedAt!), 'turn 2 started after turn 1 ended');
+    assert.ok(Date.parse(t3!.startedAt!) >= Date.parse(t2!.finishedAt!), 'turn 3 started after turn 2 ended');
+    assert.equal(
+      await h.git.fileAt(`${REPO}.git`, task.branch!, 'CHANGES.md'),
+      '- first, slowly [slow:3]\n- second\n- third\n',
+      'each turn built on the previous one, in order',
+    );
+  });
+
   test('git hooks and config planted by the agent never run on the host', async () => {
     const issue = newIssue('Hooks');
     const marker = join(h.workspace, 'pwned-marker');
