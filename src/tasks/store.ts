@@ -11,6 +11,24 @@ redis.call('HSET', KEYS[1], 'rev', ARGV[2], 'json', ARGV[3])
 if ARGV[4] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
 return 1`;
 
+/**
+ * Points an index key at a new task unless it points at a task that is still open. KEYS[2] is the
+ * task key prefix; a missing or closed task may be replaced.
+ */
+const CLAIM_INDEX_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local json = redis.call('HGET', KEYS[2] .. current, 'json')
+  if json and cjson.decode(json).state ~= 'closed' then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1])
+return 1`;
+
+/** Expires an index key only while it still points at this (closed) task. */
+const EXPIRE_INDEX_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+return 0`;
+
 export type EventKind = 'state' | 'output' | 'agent' | 'note';
 
 export interface TaskEvent {
@@ -90,24 +108,12 @@ export class TaskStore {
       const task = init(id);
       const kind = task.changeRequest?.number === number ? 'cr' : 'issue';
       const key = this.indexKey(repo, kind, number);
-      const current = await this.redis.get(key);
-      if (current) {
-        const other = await this.get(current);
-        if (other && other.state !== 'closed') continue;
-        // The indexed task is closed or gone: replace the pointer only if it still holds it.
-        const swapped = await this.redis.eval(
-          "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2]) return 1 end return 0",
-          1,
-          key,
-          current,
-          id,
-        );
-        if (swapped !== 1) continue;
-      } else if ((await this.redis.set(key, id, 'NX')) !== 'OK') {
-        continue;
-      }
+      // The record exists before the index points at it, so no reader ever sees a dangling pointer
+      // and mistakes a task being created for one that is gone.
       await this.redis.hset(this.taskKey(id), 'rev', '1', 'json', JSON.stringify(task));
-      return { task, created: true };
+      const claimed = await this.redis.eval(CLAIM_INDEX_SCRIPT, 2, key, this.taskKey(''), id);
+      if (claimed === 1) return { task, created: true };
+      await this.redis.del(this.taskKey(id));
     }
     throw new Error(`could not claim a task for ${repo.path}#${number}`);
   }
@@ -153,7 +159,8 @@ export class TaskStore {
       ['issue', task.issueNumber],
       ['cr', task.changeRequest?.number],
     ] as const) {
-      if (n !== undefined) pipeline.pexpire(this.indexKey(task.repo, kind, n), this.ttlMs);
+      if (n !== undefined)
+        pipeline.eval(EXPIRE_INDEX_SCRIPT, 1, this.indexKey(task.repo, kind, n), task.id, String(this.ttlMs));
     }
     await pipeline.exec();
   }

@@ -106,14 +106,9 @@ describe('TaskStore on a real Redis', () => {
     assert.deepEqual(mine, [`${PREFIX}task:${results[0]!.task.id}`]);
   });
 
-  // KNOWN BUG (src/tasks/store.ts findOrCreate): the winner claims the index (SET NX) *before* it
-  // writes the task record (HSET). A loser on another connection that reads the index in between
-  // gets `get(id) === undefined`, takes the pointer for a closed/gone task, swaps in its own id and
-  // also returns `created: true` — two tasks for one issue. Fails on roughly 1 issue in 12 here.
-  // Remove `todo` once findOrCreate writes the record before publishing the index pointer.
-  test('20 concurrent findOrCreate calls for one issue from 20 connections (processes) create one task', {
-    todo: 'src/tasks/store.ts findOrCreate: index claimed before the record is written',
-  }, async () => {
+  // Regression: the index used to be claimed before the task record existed, so a racer on another
+  // connection could take it for a gone task and create a second one (about 1 issue in 12).
+  test('20 concurrent findOrCreate calls for one issue from 20 connections (processes) create one task', async () => {
     const many = Array.from({ length: 20 }, () => new Redis(server.url));
     try {
       const racers = many.map((c) => new TaskStore({ redis: c, prefix: PREFIX, ttlMs: TTL_MS }));
@@ -209,15 +204,9 @@ describe('TaskStore on a real Redis', () => {
     assert.equal(await redis.pttl(`${PREFIX}task:${fresh.task.id}`), -1);
   });
 
-  // KNOWN BUG (src/tasks/store.ts expireClosed): every update of a closed task PEXPIREs the index
-  // keys by number, even when they already point at a newer task for the same issue. Happens in
-  // practice: triage's endTask closes a task while its turn still runs; the turn's final
-  // store.update lands after someone started a new task on the issue, and the new task's issue index
-  // then expires after FORGE_TASK_TTL while the task is still open. Remove `todo` once expireClosed
-  // only expires index keys that still hold this task's id.
-  test('a late update of a closed task does not expire the index of the newer task on the issue', {
-    todo: 'src/tasks/store.ts expireClosed: expires index keys now owned by another task',
-  }, async () => {
+  // Regression: a closed task's late update (its turn finishing after the PR was closed) used to
+  // expire index keys that already pointed at a newer task on the same issue.
+  test('a late update of a closed task does not expire the index of the newer task on the issue', async () => {
     const n = issueNumber();
     const { task: old } = await store.findOrCreate(repo, n, (id) => newTask(id, n));
     await store.update(old.id, (t) => {
