@@ -125,7 +125,7 @@ describe('TaskStore on a real Redis', () => {
   test('concurrent findOrCreate for different issues creates one task each', async () => {
     const numbers = Array.from({ length: 10 }, () => issueNumber());
     const results = await Promise.all(
-      // One connection: the cross-connection race is the known bug covered by the todo test above.
+      // One connection here; the test above covers callers on separate connections.
       numbers.flatMap((n) => [0, 1].map(() => store.findOrCreate(repo, n, (id) => newTask(id, n)))),
     );
     assert.equal(results.filter((r) => r.created).length, numbers.length);
