@@ -1,8 +1,14 @@
 import { startForge } from './app.js';
 import { ConfigError, type ForgeConfig, loadConfig } from './config/load.js';
+import { loadDotEnv } from './setup/env-file.js';
+import { startSetupIfNeeded } from './setup/index.js';
 
 /** `npm start`: parse configuration once, start the configured role, stop cleanly on SIGTERM. */
 async function main(): Promise<void> {
+  // `.env` (written by setup mode) fills in what the environment does not set.
+  loadDotEnv('.env');
+  // No GitHub App yet: serve the registration flow instead (src/setup/).
+  if (await startSetupIfNeeded(process.env)) return;
   let config: ForgeConfig;
   try {
     config = loadConfig(process.env);

@@ -6,6 +6,7 @@ import { HttpError } from './context.js';
 import { appHandlers } from './handlers/app.js';
 import { checkHandlers } from './handlers/checks.js';
 import { issueHandlers } from './handlers/issues.js';
+import { manifestHandlers } from './handlers/manifests.js';
 import { pullHandlers } from './handlers/pulls.js';
 import { reactionHandlers } from './handlers/reactions.js';
 import { repoHandlers } from './handlers/repos.js';
@@ -48,6 +49,7 @@ const HANDLERS: Record<string, Handler> = {
   ...reactionHandlers,
   ...pullHandlers,
   ...checkHandlers,
+  ...manifestHandlers,
 };
 
 /** Operations that take an app JWT rather than an installation token. */

@@ -4,6 +4,7 @@ import { appKeys, type IssuedToken, TokenRegistry } from './auth.js';
 import { type FakeContext, type FakeGitHubHooks, resolveBranch } from './context.js';
 import { Dispatcher, type RecordedCall, type Violation } from './dispatch.js';
 import { FakeGitHubState } from './fake-state.js';
+import { type ManifestApp, type ManifestCodeInput, registerManifestCode } from './handlers/manifests.js';
 import { warmUp } from './openapi.js';
 import { fakeSha, type RepoState, State } from './state.js';
 
@@ -143,6 +144,17 @@ export class FakeGitHub extends FakeGitHubState {
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  // ---- app registration ------------------------------------------------------------------------
+
+  /**
+   * The manifest flow's browser half: as if the user had created an App from `input.manifest` on
+   * GitHub's page and GitHub redirected back with `?code=`. `POST /app-manifests/{code}/conversions`
+   * then exchanges the code once for the returned App (a fresh RSA key and webhook secret).
+   */
+  addManifestCode(code: string, input: ManifestCodeInput = {}): ManifestApp {
+    return registerManifestCode(this.state, code, input);
   }
 
   // ---- tokens --------------------------------------------------------------------------------
