@@ -142,6 +142,7 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
         workspaceRoot,
         gitAuthor: { name: config.gitAuthorName, email: config.gitAuthorEmail },
         draftPullRequests: config.draftPullRequests,
+        gitMirror: config.gitMirror,
         turnTimeoutMs: config.turnTimeout,
         idleTimeoutMs: config.idleTimeout,
         logUrl: (id) => links.url(id),

@@ -15,7 +15,7 @@
  *   node test/run.mjs -- --test-name-pattern=x   anything starting with "-" goes to node as is
  *
  * Environment: TEST_CONCURRENCY (files in parallel; default: the number of cores, at least 2),
- * TEST_TIMEOUT_MS (per test; default 120000).
+ * TEST_TIMEOUT_MS (per test; default 600000).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -81,7 +81,7 @@ if (files.length === 0) {
 // Test files spend most of their time waiting on Redis, git and child processes, so one file per
 // core (2 here) keeps the machine busy without tests starving each other's timers.
 const concurrency = Number(process.env.TEST_CONCURRENCY) || Math.max(2, availableParallelism());
-const timeout = Number(process.env.TEST_TIMEOUT_MS) || 120_000;
+const timeout = Number(process.env.TEST_TIMEOUT_MS) || 600_000;
 
 const work = mkdtempSync(join(tmpdir(), 'forge-test-run-'));
 const countsFile = join(work, 'counts.jsonl');

@@ -187,6 +187,14 @@ export const SETTINGS = {
     meaning: 'Stop a turn whose agent printed nothing for this long; its work so far is kept.',
     schema: duration(),
   },
+  gitMirror: {
+    env: 'FORGE_GIT_MIRROR',
+    yaml: 'gitMirror',
+    default: 'true',
+    meaning:
+      'Keep a bare mirror of each repository in the workspace dir and clone turns from it (fast starts on big repositories).',
+    schema: bool,
+  },
   jobLock: {
     env: 'FORGE_JOB_LOCK',
     yaml: 'jobLock',

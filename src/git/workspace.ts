@@ -140,35 +140,8 @@ export class GitWorkspace {
     const base: GitRunOptions = { cwd: turnDir, env: { GIT_CEILING_DIRECTORIES: join(opts.root, 'tasks') } };
     try {
       const depth = opts.depth !== undefined ? ['--depth', String(opts.depth)] : [];
-      if (opts.mirror) {
-        const mirrorDir = await syncMirror({
-          root: opts.root,
-          remoteUrl,
-          creds: opts.creds,
-          depth: opts.depth,
-        });
-        // Local clone from our own mirror (hardlinks are fine: both are host-only git dirs).
-        await runGit(
-          [
-            'clone',
-            '--bare',
-            '--quiet',
-            '--single-branch',
-            '--no-tags',
-            '--branch',
-            branch,
-            '--',
-            mirrorDir,
-            hostDir,
-          ],
-          {
-            ...base,
-            protocols: ['file'],
-            timeoutMs: LOCAL_TIMEOUT_MS,
-          },
-        );
-      } else {
-        await runGit(
+      const networkClone = () =>
+        runGit(
           [
             'clone',
             '--bare',
@@ -189,6 +162,38 @@ export class GitWorkspace {
             timeoutMs: NETWORK_TIMEOUT_MS,
           },
         );
+      if (opts.mirror) {
+        try {
+          const mirrorDir = await syncMirror({
+            root: opts.root,
+            remoteUrl,
+            creds: opts.creds,
+            depth: opts.depth,
+          });
+          // Local clone from our own mirror (hardlinks are fine: both are host-only git dirs).
+          await runGit(
+            [
+              'clone',
+              '--bare',
+              '--quiet',
+              '--single-branch',
+              '--no-tags',
+              '--branch',
+              branch,
+              '--',
+              mirrorDir,
+              hostDir,
+            ],
+            { ...base, protocols: ['file'], timeoutMs: LOCAL_TIMEOUT_MS },
+          );
+        } catch {
+          // The cache is an optimisation: a mirror another process is updating, or a damaged one,
+          // must not fail the turn.
+          await rm(hostDir, { recursive: true, force: true });
+          await networkClone();
+        }
+      } else {
+        await networkClone();
       }
       const objectFormat = (
         await runGit(['rev-parse', '--show-object-format'], { ...base, gitDir: hostDir })

@@ -32,6 +32,8 @@ export interface TurnDeps {
   workspaceRoot: string;
   gitAuthor: { name: string; email: string };
   draftPullRequests: boolean;
+  /** Clone turns from a cached bare mirror of the repository. */
+  gitMirror: boolean;
   turnTimeoutMs: number;
   idleTimeoutMs: number;
   logUrl(taskId: string): string | undefined;
@@ -163,6 +165,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
       branch: remoteHasBranch ? task.branch! : task.repo.defaultBranch,
       botName: deps.gitAuthor.name,
       botEmail: deps.gitAuthor.email,
+      mirror: deps.gitMirror,
     });
     if (!remoteHasBranch) await workspace.createBranch(task.branch!);
     if (task.changeRequest) checkSha = await workspace.headSha();

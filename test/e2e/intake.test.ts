@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { waitFor } from '../kit/fake-github/wait.js';
+import { type Harness, REPO, startHarness } from './harness.js';
+
+/** The webhook side end to end: who may trigger, duplicates, signatures, commands and refusals. */
+describe('webhook intake, authorization and commands (GitHub)', () => {
+  let h: Harness;
+  const newIssue = (title: string, body = 'Details.') =>
+    h.github.addIssue(REPO, { title, body, user: 'alice' }).number;
+
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+  afterEach(() => {
+    h.github.assertNoViolations();
+  });
+
+  test('a user without write access gets one short reply and nothing runs', async () => {
+    const issue = newIssue('Reader');
+    await h.quiet();
+    const before = h.github.writes().length;
+    await h.comment({ number: issue, body: '/forge do something', user: 'rita' });
+    await waitFor(() => h.github.comments(REPO, issue).some((c) => c.user === 'forge-test[bot]'), 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const replies = h.github.comments(REPO, issue).filter((c) => c.user === 'forge-test[bot]');
+    assert.equal(replies.length, 1);
+    assert.match(replies[0]!.body, /@rita/);
+    assert.match(replies[0]!.body, /write/);
+    // Minting an installation token is a POST too, but changes nothing on the repository.
+    const writes = h.github
+      .writes()
+      .slice(before)
+      .filter((w) => w.operationId !== 'apps/create-installation-access-token');
+    assert.deepEqual(
+      writes.map((w) => w.operationId),
+      ['issues/create-comment'],
+      'no reaction, no check, no PR',
+    );
+    const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
+    assert.equal(await h.forge.store.findByNumber(repoRef, issue), undefined);
+  });
+
+  test('bots are ignored silently, including Forge itself', async () => {
+    const issue = newIssue('Bots');
+    await h.quiet();
+    const callsBefore = h.github.calls.length;
+    const a = await h.comment({
+      number: issue,
+      body: '/forge do it',
+      user: 'dependabot[bot]',
+      userType: 'Bot',
+    });
+    const b = await h.comment({
+      number: issue,
+      body: '/forge loop forever',
+      user: 'forge-test[bot]',
+      userType: 'Bot',
+    });
+    assert.equal(a.status, 200);
+    assert.equal(b.status, 200);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(h.github.calls.length, callsBefore, 'not a single API call');
+  });
+
+  test('a bad signature is rejected and nothing is queued', async () => {
+    const issue = newIssue('Forged');
+    await h.quiet();
+    const callsBefore = h.github.calls.length;
+    const res = await h.deliver(
+      'issue_comment',
+      (await import('../kit/webhooks.js')).issueCommentCreated({
+        repo: { owner: 'acme', name: 'widgets' },
+        installationId: 77,
+        issue: { number: issue },
+        comment: { id: 999_001, body: '/forge evil' },
+        sender: { login: 'alice', id: 1, type: 'User' },
+      }),
+      undefined,
+      'not-the-secret',
+    );
+    assert.ok(res.status === 400 || res.status === 401, `status ${res.status}`);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(h.github.calls.length, callsBefore);
+    const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
+    assert.equal(await h.forge.store.findByNumber(repoRef, issue), undefined);
+  });
+
+  test('the same delivery twice starts one turn', async () => {
+    const issue = newIssue('Twice');
+    const { id: commentId } = h.github.addComment(REPO, issue, { body: '/forge only once', user: 'alice' });
+    const { issueCommentCreated } = await import('../kit/webhooks.js');
+    const payload = issueCommentCreated({
+      repo: { owner: 'acme', name: 'widgets', cloneUrl: h.repo.cloneUrl, id: h.repo.id },
+      installationId: 77,
+      issue: { number: issue, title: 'Twice' },
+      comment: { id: commentId, body: '/forge only once' },
+      sender: { login: 'alice', id: 5, type: 'User' },
+    });
+    const deliveryId = '3f1a4b2c-0000-4000-8000-00000000abcd';
+    const results = await Promise.all([
+      h.deliver('issue_comment', payload, deliveryId),
+      h.deliver('issue_comment', payload, deliveryId),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      [200, 200],
+    );
+    // A redelivery after the fact, with a new delivery id but the same comment, is also a duplicate.
+    await h.deliver('issue_comment', payload);
+    const task = await h.settled(issue);
+    await new Promise((r) => setTimeout(r, 500));
+    const again = await h.settled(issue);
+    assert.equal(again.turns.length, 1);
+    assert.equal(task.turns[0]!.state, 'completed');
+    assert.equal(h.github.reactions(REPO, commentId).length, 1);
+  });
+
+  test('fork PRs are refused with a clear reply', async () => {
+    const pr = h.github.addPull(REPO, {
+      title: 'From a fork',
+      body: '',
+      user: 'alice',
+      head: 'feature',
+      base: 'main',
+    });
+    h.github.setPullFork(REPO, pr.number, 'mallory/widgets');
+    await h.comment({ number: pr.number, body: '/forge fix the tests', isPullRequest: true });
+    await waitFor(() => h.github.comments(REPO, pr.number).some((c) => /forks/.test(c.body)), 20_000);
+    const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
+    assert.equal(await h.forge.store.findByNumber(repoRef, pr.number), undefined);
+  });
+
+  test('help, status and commands with extra text get the right answers', async () => {
+    const issue = newIssue('Commands');
+    await h.comment({ number: issue, body: '/forge help' });
+    await h.comment({ number: issue, body: '/forge status' });
+    await h.comment({ number: issue, body: '/forge stop now please' });
+    await h.comment({ number: issue, body: '/forge --agent gpt9 do it' });
+    const bot = () => h.github.comments(REPO, issue).filter((c) => c.user === 'forge-test[bot]');
+    // Eight writes (a 👀 and a reply each), a second apart: GitHub's pace for writes.
+    await waitFor(() => bot().length === 4, 30_000);
+    const bodies = bot()
+      .map((c) => c.body)
+      .join('\n---\n');
+    assert.match(bodies, /\/forge stop/);
+    assert.match(bodies, /no Forge task here yet/i);
+    assert.match(bodies, /takes no text/);
+    assert.match(bodies, /command/, 'lists the allowed agents');
+  });
+
+  test('an edited comment never triggers', async () => {
+    const issue = newIssue('Edited');
+    const { examplePayload } = await import('../kit/webhooks.js');
+    const payload = examplePayload('issue_comment', 'edited');
+    payload.comment.body = '/forge do it';
+    payload.repository.full_name = REPO;
+    payload.installation = { id: 77, node_id: 'x' };
+    payload.issue.number = issue;
+    await h.quiet();
+    const callsBefore = h.github.calls.length;
+    const res = await h.deliver('issue_comment', payload);
+    assert.equal(res.status, 200);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(h.github.calls.length, callsBefore);
+  });
+});
