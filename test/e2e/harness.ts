@@ -22,6 +22,14 @@ export const OWNER = 'acme';
 export const NAME = 'widgets';
 export const REPO = `${OWNER}/${NAME}`;
 export const INSTALLATION = 77;
+/** The test repository as Forge's store knows it (enough to look tasks up by number). */
+export const REPO_REF = {
+  forge: 'github' as const,
+  path: REPO,
+  cloneUrl: '',
+  defaultBranch: 'main',
+  webUrl: '',
+};
 export const SECRET = 'webhook-secret-for-tests-0123456789';
 
 export interface Harness {
@@ -208,7 +216,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       // The worker's last act for a turn is its closing log note, written after the final forge writes.
       await waitFor(
         async () => {
-          found = await forge.store.findByNumber(repoRef, number);
+          found = await forge.store.findByNumber(REPO_REF, number);
           if (!found || found.turns.length < turns) return false;
           if (!found.turns.every((t) => ['completed', 'failed', 'cancelled'].includes(t.state))) return false;
           const events = await forge.store.events(found.id, { count: 100_000 });

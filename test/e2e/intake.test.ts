@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { waitFor } from '../kit/fake-github/wait.js';
-import { type Harness, REPO, startHarness } from './harness.js';
+import { type Harness, REPO, REPO_REF, startHarness } from './harness.js';
 
 /** The webhook side end to end: who may trigger, duplicates, signatures, commands and refusals. */
 describe('webhook intake, authorization and commands (GitHub)', () => {
@@ -40,8 +40,7 @@ describe('webhook intake, authorization and commands (GitHub)', () => {
       ['issues/create-comment'],
       'no reaction, no check, no PR',
     );
-    const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
-    assert.equal(await h.forge.store.findByNumber(repoRef, issue), undefined);
+    assert.equal(await h.forge.store.findByNumber(REPO_REF, issue), undefined);
   });
 
   test('bots are ignored silently, including Forge itself', async () => {
@@ -85,8 +84,7 @@ describe('webhook intake, authorization and commands (GitHub)', () => {
     assert.ok(res.status === 400 || res.status === 401, `status ${res.status}`);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(h.github.calls.length, callsBefore);
-    const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
-    assert.equal(await h.forge.store.findByNumber(repoRef, issue), undefined);
+    assert.equal(await h.forge.store.findByNumber(REPO_REF, issue), undefined);
   });
 
   test('the same delivery twice starts one turn', async () => {
@@ -130,8 +128,7 @@ describe('webhook intake, authorization and commands (GitHub)', () => {
     h.github.setPullFork(REPO, pr.number, 'mallory/widgets');
     await h.comment({ number: pr.number, body: '/forge fix the tests', isPullRequest: true });
     await waitFor(() => h.github.comments(REPO, pr.number).some((c) => /forks/.test(c.body)), 20_000);
-    const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
-    assert.equal(await h.forge.store.findByNumber(repoRef, pr.number), undefined);
+    assert.equal(await h.forge.store.findByNumber(REPO_REF, pr.number), undefined);
   });
 
   test('help, status and commands with extra text get the right answers', async () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { waitFor } from '../kit/fake-github/wait.js';
-import { type Harness, REPO, startHarness } from './harness.js';
+import { type Harness, REPO, REPO_REF, startHarness } from './harness.js';
 
 /** Every scenario of the spine issue, end to end: real Forge HTTP server and worker, real Redis, real git. */
 describe('from a /forge comment to a pull request (GitHub)', () => {
@@ -143,13 +143,12 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
   test('/forge stop mid-turn pushes a WIP commit and ends the turn cancelled', async () => {
     const issue = newIssue('Long job');
     await h.comment({ number: issue, body: '/forge a long job [slow:30]' });
-    const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
     await waitFor(
-      async () => (await h.forge.store.findByNumber(repoRef, issue))?.turns[0]?.state === 'running',
+      async () => (await h.forge.store.findByNumber(REPO_REF, issue))?.turns[0]?.state === 'running',
       15_000,
     );
     await waitFor(async () => {
-      const task = await h.forge.store.findByNumber(repoRef, issue);
+      const task = await h.forge.store.findByNumber(REPO_REF, issue);
       return (await h.forge.store.events(task!.id)).some((e) => e.text.includes('working… 3'));
     }, 15_000);
     const started = Date.now();
@@ -171,9 +170,8 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
   test('a comment while a turn runs is queued, answered with its place in line, and runs next', async () => {
     const issue = newIssue('Queue me');
     await h.comment({ number: issue, body: '/forge first, slowly [slow:3]' });
-    const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
     await waitFor(
-      async () => (await h.forge.store.findByNumber(repoRef, issue))?.turns[0]?.state === 'running',
+      async () => (await h.forge.store.findByNumber(REPO_REF, issue))?.turns[0]?.state === 'running',
       15_000,
     );
     await h.comment({ number: issue, body: '/forge second' });
@@ -231,9 +229,8 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     await h.comment({ number: issue, body: '/forge do it' });
     const task = await h.settled(issue);
     await h.closePull(task.changeRequest!.number, true);
-    const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
     await waitFor(async () => (await h.forge.store.get(task.id))?.state === 'closed', 10_000);
-    assert.equal(await h.forge.store.findByNumber(repoRef, issue), undefined);
+    assert.equal(await h.forge.store.findByNumber(REPO_REF, issue), undefined);
     await h.comment({ number: issue, body: '/forge start over' });
     const next = await h.settled(issue);
     assert.notEqual(next.id, task.id, 'a new task');
@@ -280,4 +277,3 @@ async function dumpRedis(h: Harness): Promise<string[]> {
   }
 }
 
-void readFileSync;

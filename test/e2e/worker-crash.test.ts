@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { waitFor } from '../kit/fake-github/wait.js';
-import { AGENT, type Harness, REPO, SECRET, startHarness } from './harness.js';
+import { AGENT, type Harness, REPO, REPO_REF, SECRET, startHarness } from './harness.js';
 
 /**
  * A worker process killed mid-turn (SIGKILL: no cleanup at all). Stalled-job detection hands the
@@ -40,9 +40,8 @@ describe('worker killed mid-turn', () => {
     return child;
   };
   const kill = (child: ChildProcess) => process.kill(-child.pid!, 'SIGKILL');
-  const repoRef = { forge: 'github' as const, path: REPO, cloneUrl: '', defaultBranch: 'main', webUrl: '' };
   const eventsOf = async (issue: number) => {
-    const task = await h.forge.store.findByNumber(repoRef, issue);
+    const task = await h.forge.store.findByNumber(REPO_REF, issue);
     return task ? h.forge.store.events(task.id, { count: 100_000 }) : [];
   };
 
@@ -95,7 +94,7 @@ describe('worker killed mid-turn', () => {
       const worker = startWorker();
       await waitFor(
         async () =>
-          (await h.forge.store.findByNumber(repoRef, issue))?.turns[0]?.attempts === i &&
+          (await h.forge.store.findByNumber(REPO_REF, issue))?.turns[0]?.attempts === i &&
           (await eventsOf(issue)).filter((e) => e.text.includes('working… 2')).length >= i,
         40_000,
         { what: `attempt ${i} to be working` },
