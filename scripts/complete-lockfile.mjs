@@ -9,7 +9,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 const lock = JSON.parse(readFileSync('package-lock.json', 'utf8'));
 const platform = (name) => {
   const os = ['android', 'darwin', 'linux', 'win32', 'freebsd'].find((o) => name.includes(o));
-  const cpu = ['arm64', 'x64', 'arm', 'ia32'].find((c) => new RegExp(`${c}(-|$)`).test(name.split(os ?? '').pop() ?? ''));
+  const cpu = ['arm64', 'x64', 'arm', 'ia32'].find((c) =>
+    new RegExp(`${c}(-|$)`).test(name.split(os ?? '').pop() ?? ''),
+  );
   const libc = name.includes('musl') ? ['musl'] : os === 'linux' ? ['glibc'] : undefined;
   return { os, cpu, libc };
 };
@@ -31,6 +33,8 @@ for (const [path, entry] of Object.entries(lock.packages)) {
     added++;
   }
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)));
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)),
+);
 writeFileSync('package-lock.json', `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`added ${added} lock entries for other-platform optional packages`);

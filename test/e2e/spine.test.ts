@@ -276,4 +276,3 @@ async function dumpRedis(h: Harness): Promise<string[]> {
     redis.disconnect();
   }
 }
-
