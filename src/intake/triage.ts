@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { authorize } from '../commands/authorize.js';
 import { renderHelp } from '../commands/parse.js';
+import { stripHidden } from '../commands/sanitize.js';
 import type { ForgeCommand, RunOptions } from '../commands/types.js';
 import type { Forge, ForgeEvent, ForgeFactory } from '../forge/types.js';
 import type { StickyComments } from '../progress/stickies.js';
@@ -161,11 +162,11 @@ async function queueTurn(
     if (existing) return existing;
     const added: Turn = {
       n: task.turns.length + 1,
-      instruction,
+      instruction: stripHidden(instruction),
       requestedBy: event.actor.login,
       requestedById: event.actor.id,
       place,
-      context: { title: subject.title, body: subject.body },
+      context: { title: stripHidden(subject.title), body: stripHidden(subject.body) },
       ...(event.kind === 'comment' ? { commentId: event.comment.id } : {}),
       deliveryId: event.deliveryId,
       options: {

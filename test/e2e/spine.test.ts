@@ -202,6 +202,26 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     );
   });
 
+  test('hidden text in comments and the issue never reaches the agent', async () => {
+    const issue = h.github.addIssue(REPO, {
+      title: 'Hidden\u200b things',
+      body: 'Visible context.<!-- SECRET-ISSUE-PAYLOAD -->\u202eevil',
+      user: 'alice',
+    }).number;
+    await h.comment({
+      number: issue,
+      body: '/forge show me [prompt]<!-- SECRET-COMMENT-PAYLOAD -->\u2066x\u2069',
+    });
+    const task = await h.settled(issue);
+    const prompt = await h.git.fileAt(`${REPO}.git`, task.branch!, 'prompt-dump.txt');
+    assert.ok(prompt, 'the agent wrote out its prompt');
+    assert.match(prompt, /show me \[prompt\]x/);
+    assert.match(prompt, /Visible context\.evil/);
+    for (const hidden of ['SECRET-ISSUE-PAYLOAD', 'SECRET-COMMENT-PAYLOAD', '\u200b', '\u202e', '\u2066']) {
+      assert.ok(!prompt.includes(hidden), `no ${JSON.stringify(hidden)} in the prompt`);
+    }
+  });
+
   test('git hooks and config planted by the agent never run on the host', async () => {
     const issue = newIssue('Hooks');
     const marker = join(h.workspace, 'pwned-marker');
