@@ -140,6 +140,8 @@ export interface Forge {
    * search when the caller remembers it. Never creates a second one.
    */
   ensureComment(issueNumber: number, marker: string, body: string, knownId?: number): Promise<{ id: number }>;
+  /** Reply inside a change request's review thread (`threadId` from the normalized event). */
+  replyInThread(number: number, threadId: string, body: string): Promise<{ id: number }>;
   /** Create or update the progress check (GitHub check run / GitLab commit status). */
   reportCheck(report: CheckReport, knownId?: number): Promise<{ id: number }>;
 

@@ -175,3 +175,16 @@ export function oneLine(text: string, max: number): string {
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/** The short answer posted in the review thread a turn was asked in. */
+export function renderThreadReply(task: Task, turn: Turn, words: ForgeWords): string {
+  const sha = turn.commitSha ? `\`${turn.commitSha.slice(0, 7)}\`` : undefined;
+  if (turn.state === 'completed') {
+    if (!sha) return 'Done: nothing needed to change, so there is no new commit.';
+    const summary = turn.summary ? `\n\n${oneLine(turn.summary, 500)}` : '';
+    return `Done in ${sha} on \`${task.branch}\`.${summary}`;
+  }
+  const kept = sha ? ` The work so far is kept in ${sha}.` : '';
+  const pr = task.changeRequest ? ` (${words.changeRequestRef(task.changeRequest.number)})` : '';
+  return `Turn ${turn.n}${pr} ${turn.state === 'failed' ? 'failed' : 'stopped'}: ${turn.error ?? 'see the progress comment'}.${kept}`;
+}

@@ -5,7 +5,13 @@ import type { Forge, ForgeFactory } from '../forge/types.js';
 import { branchName } from '../git/branch-name.js';
 import { GitWorkspace } from '../git/workspace.js';
 import type { Redactor } from '../observability/redact.js';
-import { type Phase, renderCheckSummary, renderPullRequestBody, renderSticky } from '../progress/render.js';
+import {
+  type Phase,
+  renderCheckSummary,
+  renderPullRequestBody,
+  renderSticky,
+  renderThreadReply,
+} from '../progress/render.js';
 import { ProgressReporter } from '../progress/reporter.js';
 import type { StickyComments } from '../progress/stickies.js';
 import type { Sandbox, SandboxSession } from '../sandbox/types.js';
@@ -139,7 +145,8 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   const abort = new AbortController();
   const onStop = () => abort.abort(tracker.signal.reason);
   tracker.signal.addEventListener('abort', onStop, { once: true });
-  deps.shutdownSignal?.addEventListener('abort', () => abort.abort(new Error('shutdown')), { once: true });
+  const onShutdown = () => abort.abort(new Error('shutdown'));
+  deps.shutdownSignal?.addEventListener('abort', onShutdown, { once: true });
   if (await deps.cancel.isRequested(taskId, n)) abort.abort(new Error('stopped'));
 
   let workspace: GitWorkspace | undefined;
@@ -278,6 +285,8 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     outcome = { state: 'failed', endReason: 'error', error: deps.redactor.redact(explainError(error)) };
   } finally {
     tracker.signal.removeEventListener('abort', onStop);
+    // The worker's shutdown signal outlives every turn: leave no listener behind.
+    deps.shutdownSignal?.removeEventListener('abort', onShutdown);
     tracker.release();
     await lines.flush().catch(() => undefined);
     await session?.destroy().catch((error: unknown) => log.warn({ err: error }, 'sandbox cleanup failed'));
@@ -301,6 +310,17 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   render();
   await reporter.flush();
   task = (await deps.store.get(taskId)) ?? task;
+  const final = turnOf(task);
+  if (final.place.type === 'review_thread') {
+    await forge
+      .replyInThread(
+        final.place.number,
+        final.place.threadId,
+        deps.redactor.redact(renderThreadReply(task, final, forge.words)),
+      )
+      .then(() => reporter.writes++)
+      .catch((error: unknown) => log.warn({ err: error }, 'could not reply in the review thread'));
+  }
   await note(`turn ${n} ${turnOf(task).state}${outcome.error ? `: ${outcome.error}` : ''}`);
   log.info({ state: turnOf(task).state, writes: reporter.writes }, 'turn finished');
   deps.onTurnWrites?.(reporter.writes);

@@ -11,6 +11,7 @@ import { type GitServer, startGitServer } from '../kit/git-server.js';
 import { type RedisServer, startRedis } from '../kit/redis.js';
 import {
   buildDelivery,
+  examplePayload,
   issueCommentCreated,
   issuesLabeled,
   pullRequestClosed,
@@ -50,6 +51,13 @@ export interface Harness {
     isPullRequest?: boolean;
   }): Promise<{ status: number; commentId: number; deliveryId: string }>;
   label(input: { number: number; label?: string; user?: string }): Promise<{ status: number }>;
+  /** A review comment (optionally a reply in a thread) on PR `pr`, and its webhook. */
+  reviewComment(input: {
+    pr: number;
+    body: string;
+    user?: string;
+    inReplyTo?: number;
+  }): Promise<{ status: number; commentId: number }>;
   closePull(number: number, merged: boolean): Promise<{ status: number }>;
   deliver(
     event: string,
@@ -169,6 +177,43 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       });
       const { status, deliveryId } = await deliver('issue_comment', payload);
       return { status, commentId, deliveryId };
+    },
+    async reviewComment({ pr, body, user = 'alice', inReplyTo }) {
+      const { id: commentId } = github.addReviewComment(REPO, pr, {
+        body,
+        user,
+        path: 'README.md',
+        line: 1,
+        ...(inReplyTo ? { inReplyTo } : {}),
+      });
+      const pull = github.issue(REPO, pr);
+      // The real payload's shape, with the repository, installation and sender of a real delivery.
+      const base = issueCommentCreated({
+        repo: { ...repo, defaultBranch: 'main' },
+        installationId: INSTALLATION,
+        issue: { number: pr, isPullRequest: true },
+        comment: { id: commentId, body },
+        sender: { login: user, id: 1000 + user.length, type: 'User' },
+      });
+      const payload = examplePayload('pull_request_review_comment', 'created');
+      payload.comment = {
+        ...payload.comment,
+        id: commentId,
+        body,
+        user: base.sender,
+        ...(inReplyTo ? { in_reply_to_id: inReplyTo } : {}),
+      };
+      payload.pull_request = {
+        ...payload.pull_request,
+        number: pr,
+        title: pull?.title ?? 'PR',
+        body: pull?.body ?? '',
+      };
+      payload.repository = base.repository;
+      payload.installation = base.installation;
+      payload.sender = base.sender;
+      const { status } = await deliver('pull_request_review_comment', payload);
+      return { status, commentId };
     },
     async label({ number, label = 'forge', user = 'alice' }) {
       const issue = github.issue(REPO, number);

@@ -105,6 +105,38 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     assert.equal(prCheck[0]?.conclusion, 'success');
   });
 
+  test('a /forge in a PR review thread runs a turn on the PR and replies in that thread', async () => {
+    const issue = newIssue('Review me');
+    await h.comment({ number: issue, body: '/forge first draft' });
+    const first = await h.settled(issue);
+    const pr = first.changeRequest!.number;
+    const root = h.github.addReviewComment(REPO, pr, {
+      body: 'This heading is wrong.',
+      user: 'maya',
+      path: 'README.md',
+      line: 1,
+    });
+    const { commentId } = await h.reviewComment({
+      pr,
+      body: '/forge fix what this thread says',
+      user: 'maya',
+      inReplyTo: root.id,
+    });
+    const task = await h.settled(pr, 2);
+    assert.equal(task.id, first.id);
+    const turn = task.turns[1]!;
+    assert.equal(turn.state, 'completed', turn.error);
+    assert.deepEqual(turn.place, { type: 'review_thread', number: pr, threadId: String(root.id) });
+    assert.deepEqual(
+      h.github.reactions(REPO, commentId).map((r) => r.content),
+      ['eyes'],
+    );
+    const replies = h.github.reviewComments(REPO, pr).filter((c) => c.user === 'forge-test[bot]');
+    assert.equal(replies.length, 1);
+    assert.equal(replies[0]!.inReplyToId, root.id, 'the reply is in the thread');
+    assert.match(replies[0]!.body, new RegExp(`Done in \`${turn.commitSha!.slice(0, 7)}\``));
+  });
+
   test('an agent that exits non-zero fails the check run and the comment says why; its work is kept', async () => {
     const issue = newIssue('Break it');
     await h.comment({ number: issue, body: '/forge try this [fail]' });

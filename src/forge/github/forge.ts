@@ -115,6 +115,18 @@ export class GitHubForge implements Forge {
     return { id: data.id };
   }
 
+  async replyInThread(number: number, threadId: string, body: string): Promise<{ id: number }> {
+    // GitHub Apps may not call the review-comment replies endpoint; a review comment with
+    // `in_reply_to` lands in the same thread.
+    const { data } = await this.octokit.request('POST /repos/{owner}/{repo}/pulls/{pull_number}/comments', {
+      ...this.r,
+      pull_number: number,
+      body,
+      in_reply_to: Number(threadId),
+    } as never);
+    return { id: (data as { id: number }).id };
+  }
+
   async ensureComment(
     issueNumber: number,
     marker: string,
