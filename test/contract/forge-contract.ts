@@ -63,6 +63,10 @@ export interface ContractEnv {
   changeRequest(
     number: number,
   ): Promise<{ title: string; body: string; draft: boolean; head: string; base: string }>;
+  /** A human's comment that starts a review thread on a change request; returns the thread id. */
+  seedThread(number: number, body: string, author: string): Promise<string>;
+  /** Comments in a review thread, oldest first (the opening comment included). */
+  threadComments(number: number, threadId: string): Promise<ContractComment[]>;
   /** Makes the change request's head live in a fork (another owner's copy of the repository). */
   markFork(number: number): Promise<void>;
   /** Called after every test, e.g. to fail on protocol violations a fake recorded. */
@@ -326,6 +330,29 @@ export function forgeContract(name: string, setup: () => Promise<ContractEnv>): 
         assert.equal(asIssue.isChangeRequest, true);
         assert.deepEqual(await forge.getChangeRequest(cr.number), cr);
       }
+    });
+
+    test('replyInThread answers inside the review thread, as the bot', async () => {
+      const head = unique('forge/thread');
+      await env.seedBranch(head);
+      const cr = await forge.createChangeRequest({
+        head,
+        base: forge.repo.defaultBranch,
+        title: 'Thread',
+        body: 'b',
+        draft: false,
+      });
+      const threadId = await env.seedThread(cr.number, 'Please rename this.', 'alice');
+      const { id } = await forge.replyInThread(cr.number, threadId, 'Renamed in abc1234.');
+      const thread = await env.threadComments(cr.number, threadId);
+      assert.deepEqual(
+        thread.map((c) => [c.body, c.author]),
+        [
+          ['Please rename this.', 'alice'],
+          ['Renamed in abc1234.', env.botLogin],
+        ],
+      );
+      assert.equal(thread[1]!.id, id);
     });
 
     test('createChangeRequest retried for the same head returns the same change request', async () => {

@@ -121,6 +121,17 @@ async function setup(): Promise<ContractEnv> {
         base: pull.base,
       };
     },
+    async seedThread(number, body, author) {
+      return String(
+        github.addReviewComment(REPO, number, { body, user: author, path: 'README.md', line: 1 }).id,
+      );
+    },
+    async threadComments(number, threadId) {
+      return github
+        .reviewComments(REPO, number)
+        .filter((c) => String(c.id) === threadId || String(c.inReplyToId) === threadId)
+        .map((c) => ({ id: c.id, body: c.body, author: c.user }));
+    },
     async markFork(number) {
       github.setPullFork(REPO, number, `mallory/${NAME}`);
     },
