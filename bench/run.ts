@@ -63,7 +63,7 @@ if (turns.violations > 0) problems.push(`the fake GitHub recorded ${turns.violat
 const o = burst.options;
 const line = (s: ReturnType<typeof summarize>) => `p50 ${ms(s.p50)}, p99 ${ms(s.p99)}, max ${ms(s.max)}`;
 log('');
-log('== 1. Webhook answer time (client-side, same process; Forge FORGE_ROLE=web) ==');
+log('== 1. Webhook answer time (client-side, sender in its own process; Forge FORGE_ROLE=web) ==');
 log(
   `${o.runs} runs x ${o.deliveries} signed issue_comment.created deliveries, ${o.concurrency} in flight per wave, ` +
     `${Math.round(o.commandShare * 100)}% /forge commands; ${o.warmup} warm-up deliveries not counted`,

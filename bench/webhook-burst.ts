@@ -3,11 +3,15 @@
  *
  * Forge runs with FORGE_ROLE=web, so only the web path is measured (signature check, normalize,
  * parse, dedupe, enqueue) and no agent turn runs. Latency is measured client-side, from just
- * before `fetch` to the end of the response body, in the same process as Forge (so the client's
- * own work shares the event loop with the server's).
+ * before each request to the end of its response body, by a sender in a process of its own
+ * (bench/sender.mjs), so the client's work does not share Forge's event loop.
  */
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import http from 'node:http';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { bullPrefix, EVENTS_QUEUE } from '../src/tasks/queues.js';
@@ -15,6 +19,9 @@ import { INSTALLATION, REPO, SECRET, startHarness } from '../test/e2e/harness.js
 import { buildDelivery, type Delivery, issueCommentCreated } from '../test/kit/webhooks.js';
 import { profiled } from './profile.js';
 import { type Summary, summarize } from './stats.js';
+
+const execFileAsync = promisify(execFile);
+const SENDER = join(import.meta.dirname, 'sender.mjs');
 
 export interface BurstOptions {
   /** Fresh deliveries per run. */
@@ -81,7 +88,6 @@ export async function benchWebhookBurst(
   const h = await startHarness({ env: { FORGE_ROLE: 'web', LOG_LEVEL: 'info' }, overrides: { prefix } });
   const queueConnection = new Redis(h.redis.url, { maxRetriesPerRequest: null });
   const events = new Queue(EVENTS_QUEUE, { connection: queueConnection, prefix: bullPrefix(prefix) });
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
   try {
     const issue = h.github.addIssue(REPO, { title: 'Burst target', body: 'Many comments.', user: 'alice' });
     const repo = { ...h.repo, defaultBranch: 'main' };
@@ -115,21 +121,23 @@ export async function benchWebhookBurst(
       planned: Planned[],
       concurrency = options.concurrency,
     ): Promise<{ kind: Planned['kind']; ms: number }[]> => {
-      const out: { kind: Planned['kind']; ms: number }[] = [];
-      for (let start = 0; start < planned.length; start += concurrency) {
-        const wave = planned.slice(start, start + concurrency);
-        const results = await Promise.all(
-          wave.map(async (p) => {
-            const started = performance.now();
-            const status = await post(agent, h.webhookUrl, p.delivery);
-            const elapsed = performance.now() - started;
-            if (status !== 200) errors++;
-            return { kind: p.kind, ms: elapsed };
-          }),
-        );
-        out.push(...results);
+      const file = join(tmpdir(), `forge-bench-${randomBytes(4).toString('hex')}.json`);
+      writeFileSync(
+        file,
+        JSON.stringify({ url: h.webhookUrl, concurrency, deliveries: planned.map((p) => p.delivery) }),
+      );
+      try {
+        const { stdout } = await execFileAsync(process.execPath, [SENDER, file], {
+          maxBuffer: 64 * 1024 * 1024,
+        });
+        const results = JSON.parse(stdout) as { ms: number; status: number }[];
+        return results.map((r, i) => {
+          if (r.status !== 200) errors++;
+          return { kind: planned[i]!.kind, ms: r.ms };
+        });
+      } finally {
+        rmSync(file, { force: true });
       }
-      return out;
     };
 
     let index = 0;
@@ -217,32 +225,8 @@ export async function benchWebhookBurst(
       duplicatesLogged,
     };
   } finally {
-    agent.destroy();
     await events.close().catch(() => undefined);
     await queueConnection.quit().catch(() => undefined);
     await h.close();
   }
-}
-
-/** POST over a keep-alive node:http agent; resolves with the status once the body is read. */
-function post(agent: http.Agent, url: string, delivery: Delivery): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { ...delivery.headers, 'Content-Length': Buffer.byteLength(delivery.body) },
-        timeout: 10_000,
-      },
-      (res) => {
-        res.on('data', () => undefined);
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('webhook request timed out')));
-    req.on('error', reject);
-    req.end(delivery.body);
-  });
 }
