@@ -1,45 +1,30 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { fixtureTask, fixtureTurn } from '../../test/kit/tasks.js';
 import { GITHUB_WORDS } from '../forge/github/forge.js';
 import { buildPrompt } from '../tasks/prompt.js';
 import type { Task, Turn } from '../tasks/types.js';
 import { renderPullRequestBody, renderSticky, stickyMarker } from './render.js';
 
-const base: Turn = {
-  n: 1,
+const base: Turn = fixtureTurn(1, {
   instruction: 'Fix the typo in README',
-  requestedBy: 'alice',
   requestedById: 5,
   place: { type: 'issue', number: 12 },
   context: { title: 'Typo', body: 'There is a typo' },
-  deliveryId: 'd1',
-  options: {},
   state: 'running',
   createdAt: '2026-01-01T00:00:00.000Z',
   startedAt: '2026-01-01T00:00:00.000Z',
   attempts: 1,
-};
-const task = (turn: Turn, extra: Partial<Task> = {}): Task => ({
-  v: 1,
-  id: 'tabc123def',
-  repo: {
-    forge: 'github',
-    path: 'o/r',
-    cloneUrl: 'http://x/o/r.git',
-    defaultBranch: 'main',
-    webUrl: 'http://x/o/r',
-    installationId: 1,
-  },
-  issueNumber: 12,
-  issueTitle: 'Typo',
-  requestedBy: 'alice',
-  state: 'running',
-  createdAt: '',
-  updatedAt: '',
-  turns: [turn],
-  branch: 'forge/12-typo',
-  ...extra,
 });
+const task = (turn: Turn, extra: Partial<Task> = {}): Task =>
+  fixtureTask('tabc123def', {
+    issueNumber: 12,
+    issueTitle: 'Typo',
+    state: 'running',
+    turns: [turn],
+    branch: 'forge/12-typo',
+    ...extra,
+  });
 
 test('the sticky comment carries its marker, the steps, elapsed time and the log link', () => {
   const body = renderSticky(

@@ -1,45 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { fixtureTask, fixtureTurn } from '../../test/kit/tasks.js';
 import { canTransition, closeTask, deriveTaskState, TransitionError, transitionTurn } from './transitions.js';
 import type { Task, Turn } from './types.js';
 
-function turn(n: number, state: Turn['state'] = 'queued'): Turn {
-  return {
-    n,
-    instruction: `do ${n}`,
-    requestedBy: 'alice',
-    requestedById: 1,
-    place: { type: 'issue', number: 7 },
-    context: { title: 'T', body: 'B' },
-    deliveryId: `d${n}`,
-    options: {},
-    state,
-    createdAt: '2026-01-01T00:00:00.000Z',
-    attempts: 0,
-  };
-}
-
-function task(turns: Turn[]): Task {
-  return {
-    v: 1,
-    id: 'tabc123def',
-    repo: {
-      forge: 'github',
-      path: 'o/r',
-      cloneUrl: 'http://x/o/r.git',
-      defaultBranch: 'main',
-      webUrl: 'http://x/o/r',
-      installationId: 1,
-    },
-    issueNumber: 7,
-    issueTitle: 'T',
-    requestedBy: 'alice',
-    state: 'queued',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    turns,
-  };
-}
+const turn = (n: number, state: Turn['state'] = 'queued'): Turn =>
+  fixtureTurn(n, { place: { type: 'issue', number: 7 }, state, createdAt: '2026-01-01T00:00:00.000Z' });
+const task = (turns: Turn[]): Task => fixtureTask('tabc123def', { issueNumber: 7, issueTitle: 'T', turns });
 
 test('a turn goes queued → running → completed, and the task waits for the next instruction', () => {
   const t = task([turn(1)]);

@@ -9,38 +9,17 @@ import { bullPrefix, createQueues, type Queues, TURNS_QUEUE } from '../../src/ta
 import { TurnScheduler } from '../../src/tasks/scheduler.js';
 import { TaskStore } from '../../src/tasks/store.js';
 import { transitionTurn } from '../../src/tasks/transitions.js';
-import type { Task, Turn } from '../../src/tasks/types.js';
+import type { Task } from '../../src/tasks/types.js';
 import { waitFor } from '../kit/fake-github/wait.js';
 import { type RedisServer, startRedis } from '../kit/redis.js';
+import { fixtureRepo, fixtureTurn } from '../kit/tasks.js';
 
 /** TurnScheduler with a real BullMQ queue (and worker) on a private redis-server. */
 
 const PREFIX = 'it-sched:';
 
-const repo: RepoRef = {
-  forge: 'github',
-  installationId: 1,
-  path: 'acme/widgets',
-  cloneUrl: 'http://git.test/acme/widgets.git',
-  defaultBranch: 'main',
-  webUrl: 'http://git.test/acme/widgets',
-};
-
-function turn(n: number): Turn {
-  return {
-    n,
-    instruction: `do ${n}`,
-    requestedBy: 'alice',
-    requestedById: 1,
-    place: { type: 'issue', number: 1 },
-    context: { title: 'T', body: 'B' },
-    deliveryId: `d${n}`,
-    options: {},
-    state: 'queued',
-    createdAt: new Date().toISOString(),
-    attempts: 0,
-  };
-}
+const repo: RepoRef = fixtureRepo;
+const turn = (n: number) => fixtureTurn(n);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -4,56 +4,19 @@ import { Redis } from 'ioredis';
 import type { RepoRef } from '../../src/forge/types.js';
 import { TaskStore } from '../../src/tasks/store.js';
 import { closeTask } from '../../src/tasks/transitions.js';
-import type { Task, Turn } from '../../src/tasks/types.js';
+import type { Task } from '../../src/tasks/types.js';
 import { waitFor } from '../kit/fake-github/wait.js';
 import { type RedisServer, startRedis } from '../kit/redis.js';
+import { fixtureRepo, fixtureTask } from '../kit/tasks.js';
 
 /** TaskStore against a real (private) redis-server: the races it claims to survive, for real. */
 
 const PREFIX = 'it-store:';
 const TTL_MS = 60_000;
 
-const repo: RepoRef = {
-  forge: 'github',
-  installationId: 1,
-  path: 'Acme/Widgets',
-  cloneUrl: 'http://git.test/acme/widgets.git',
-  defaultBranch: 'main',
-  webUrl: 'http://git.test/acme/widgets',
-};
-
-function turn(n: number): Turn {
-  return {
-    n,
-    instruction: `do ${n}`,
-    requestedBy: 'alice',
-    requestedById: 1,
-    place: { type: 'issue', number: 1 },
-    context: { title: 'T', body: 'B' },
-    deliveryId: `d${n}`,
-    options: {},
-    state: 'queued',
-    createdAt: new Date().toISOString(),
-    attempts: 0,
-  };
-}
-
-function newTask(id: string, issueNumber: number, extra: Partial<Task> = {}): Task {
-  const at = new Date().toISOString();
-  return {
-    v: 1,
-    id,
-    repo,
-    issueNumber,
-    issueTitle: `Issue ${issueNumber}`,
-    requestedBy: 'alice',
-    state: 'queued',
-    createdAt: at,
-    updatedAt: at,
-    turns: [turn(1)],
-    ...extra,
-  };
-}
+const repo: RepoRef = { ...fixtureRepo, path: 'Acme/Widgets' };
+const newTask = (id: string, issueNumber: number, extra: Partial<Task> = {}): Task =>
+  fixtureTask(id, { repo, issueNumber, issueTitle: `Issue ${issueNumber}`, ...extra });
 
 describe('TaskStore on a real Redis', () => {
   let server: RedisServer;
