@@ -81,6 +81,15 @@ export type PushResult =
   | { ok: true }
   | { ok: false; reason: 'rejected_non_fast_forward' | 'error'; message: string };
 
+/**
+ * `ok`: HEAD is now our commit replayed on `onto` (the remote branch's tip), ready to push without
+ * force. Otherwise our change conflicts with what landed on the branch in `conflict` (paths, sorted;
+ * empty when git could not name them) and HEAD is left unchanged.
+ */
+export type RebaseResult =
+  | { ok: true; sha: string; onto: string }
+  | { ok: false; conflict: string[]; onto: string };
+
 const NETWORK_TIMEOUT_MS = 15 * 60_000;
 const LOCAL_TIMEOUT_MS = 5 * 60_000;
 
@@ -245,6 +254,21 @@ export class GitWorkspace {
     });
   }
 
+  /**
+   * Host git with no work tree at all, for plumbing that has no reason to read anything from the
+   * checkout (e.g. a merge must not consult a `.gitattributes` the agent left there).
+   */
+  private async bareGit(args: string[], extra: Partial<GitRunOptions> = {}): Promise<GitRunResult> {
+    await enforceHostConfig(this.hostDir, this.configText);
+    return runGit(args, {
+      cwd: this.turnDir,
+      gitDir: this.hostDir,
+      safeDirectories: [this.hostDir],
+      timeoutMs: LOCAL_TIMEOUT_MS,
+      ...extra,
+    });
+  }
+
   /** Starts branch `name` at the current HEAD, in the host repo and (best effort) the agent's. */
   async createBranch(name: string): Promise<void> {
     requireBranch(name);
@@ -354,6 +378,94 @@ export class GitWorkspace {
       return { ok: false, reason: 'rejected_non_fast_forward', message };
     }
     return { ok: false, reason: 'error', message };
+  }
+
+  /**
+   * Replays HEAD — the turn's single commit — onto the current tip of the remote `branch`, for when a
+   * push was rejected because someone pushed meanwhile. Like `git rebase`, but only with plumbing in
+   * the host git dir: the checkout is not used (nor touched), so afterwards it no longer matches HEAD
+   * and the workspace is only good for pushing.
+   *
+   * The three-way merge uses HEAD's parent (the turn's base) as its base whatever the branch's
+   * history now is (even after a force push): `merge-tree --write-tree` in git 2.39 cannot be given a
+   * merge base, so it merges our commit with a throwaway commit that has the new tip's tree and our
+   * base as its parent, whose only merge base with ours is that base. The new commit keeps our
+   * author, author date and message, is committed by the bot, and has the new tip as its only parent
+   * (linear history). A change that is already on the branch still gets its (empty) commit, so the
+   * turn always has a commit of its own.
+   */
+  async rebaseOnto(creds: GitCredentials, branch: string): Promise<RebaseResult> {
+    requireBranch(branch);
+    const upstream = 'refs/forge/upstream';
+    await this.bareGit(
+      [
+        'fetch',
+        '--quiet',
+        '--no-tags',
+        '--no-recurse-submodules',
+        '--no-write-fetch-head',
+        '--',
+        this.remoteUrl,
+        `+refs/heads/${branch}:${upstream}`,
+      ],
+      {
+        auth: { url: this.remoteUrl, creds },
+        protocols: [schemeOf(this.remoteUrl)],
+        timeoutMs: NETWORK_TIMEOUT_MS,
+      },
+    );
+    const revParse = async (rev: string) =>
+      (await this.bareGit(['rev-parse', '--verify', '--end-of-options', rev])).stdout.trim();
+    const ours = await revParse('HEAD^{commit}');
+    const base = await revParse(`${ours}^1^{commit}`);
+    const onto = await revParse(`${upstream}^{commit}`);
+    if (onto === base) return { ok: true, sha: ours, onto };
+
+    const ontoTree = await revParse(`${onto}^{tree}`);
+    const theirs = (
+      await this.bareGit(['commit-tree', ontoTree, '-p', base, '-F', '-'], {
+        input: 'forge: rebase base\n',
+        env: this.botIdentity('AUTHOR', 'COMMITTER'),
+      })
+    ).stdout.trim();
+    const merged = await this.bareGit(
+      ['merge-tree', '--write-tree', '-z', '--name-only', '--no-messages', theirs, ours],
+      { okCodes: [0, 1] },
+    );
+    const [tree = '', ...paths] = merged.stdout.split('\0');
+    if (merged.code !== 0) {
+      return { ok: false, conflict: [...new Set(paths.filter(Boolean))].sort(), onto };
+    }
+
+    const raw = (await this.bareGit(['cat-file', 'commit', ours])).stdout;
+    const split = raw.indexOf('\n\n');
+    const header = split < 0 ? raw : raw.slice(0, split);
+    const message = split < 0 ? '' : raw.slice(split + 2);
+    const author = /^author (.*) <(.*)> (\d+ [+-]\d{4})$/m.exec(header);
+    if (!author) throw new Error(`commit ${ours} has no readable author`);
+    const sha = (
+      await this.bareGit(['commit-tree', tree.trim(), '-p', onto, '-F', '-'], {
+        input: message,
+        env: {
+          GIT_AUTHOR_NAME: author[1] ?? '',
+          GIT_AUTHOR_EMAIL: author[2] ?? '',
+          GIT_AUTHOR_DATE: author[3] ?? '',
+          ...this.botIdentity('COMMITTER'),
+        },
+      })
+    ).stdout.trim();
+    // Compare-and-swap, like commitAll: HEAD must still be the commit we replayed.
+    await this.bareGit(['update-ref', '-m', 'forge: rebase', 'HEAD', sha, ours]);
+    return { ok: true, sha, onto };
+  }
+
+  private botIdentity(...roles: ('AUTHOR' | 'COMMITTER')[]): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const role of roles) {
+      env[`GIT_${role}_NAME`] = this.bot.name;
+      env[`GIT_${role}_EMAIL`] = this.bot.email;
+    }
+    return env;
   }
 
   async remoteBranchExists(creds: GitCredentials, branch: string): Promise<boolean> {
