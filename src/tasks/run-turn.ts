@@ -156,6 +156,8 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   try {
     const creds = await forge.gitCredentials();
     deps.redactor.add(creds.password);
+    // Installation tokens live an hour; forget each one well after that so the redactor stays small.
+    setTimeout(() => deps.redactor.remove(creds.password), 2 * 3_600_000).unref();
     const branch = await resolveBranch(task, forge);
     task = (
       await deps.store.update(taskId, (t) => {
