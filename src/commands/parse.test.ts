@@ -101,6 +101,107 @@ describe('commands', () => {
   });
 });
 
+describe('conversation commands: plan, approve, continue', () => {
+  test('plan takes the instruction, multi-line, with options after the word', () => {
+    assert.deepEqual(parse('/forge plan move the cache to Redis'), {
+      kind: 'plan',
+      instruction: 'move the cache to Redis',
+      options: {},
+    });
+    assert.deepEqual(parse('/forge Plan: the migration\n\n- keep the API'), {
+      kind: 'plan',
+      instruction: 'the migration\n\n- keep the API',
+      options: {},
+    });
+    assert.deepEqual(parse('/forge plan\nstart on the next line'), {
+      kind: 'plan',
+      instruction: 'start on the next line',
+      options: {},
+    });
+    assert.deepEqual(parse('/forge plan --agent codex --model m1 do it'), {
+      kind: 'plan',
+      instruction: 'do it',
+      options: { agent: 'codex', model: 'm1' },
+    });
+    // After `plan`, a command word is just the instruction.
+    assert.deepEqual(parse('/forge plan stop retrying'), {
+      kind: 'plan',
+      instruction: 'stop retrying',
+      options: {},
+    });
+  });
+
+  test('plan without an instruction, or with a bad option, is invalid', () => {
+    for (const body of ['/forge plan', '/forge plan   ', '/forge plan\n\n', '/forge plan --agent claude']) {
+      const r = reply(parse(body));
+      assert.match(r, /`\/forge plan` needs an instruction/, body);
+      assert.doesNotMatch(r, /\n/);
+    }
+    assert.match(reply(parse('/forge plan --agent gemini do it')), /Unknown agent `gemini`/);
+    assert.match(reply(parse('/forge plan --fast do it')), /Unknown option `--fast`/);
+  });
+
+  test('approve takes optional edits', () => {
+    assert.deepEqual(parse('/forge approve'), { kind: 'approve' });
+    assert.deepEqual(parse('/forge APPROVE!'), { kind: 'approve' });
+    assert.deepEqual(parse('  /forge approve  \r\n  '), { kind: 'approve' });
+    assert.deepEqual(parse('/forge approve, but skip step 3'), { kind: 'approve', edits: 'but skip step 3' });
+    assert.deepEqual(parse('/forge approve\n\nUse tabs.\nAnswer: yes, date them.'), {
+      kind: 'approve',
+      edits: 'Use tabs.\nAnswer: yes, date them.',
+    });
+  });
+
+  test('continue takes no text and no options', () => {
+    assert.deepEqual(parse('/forge continue'), { kind: 'continue' });
+    assert.deepEqual(parse('/forge Continue.'), { kind: 'continue' });
+    const r = reply(parse('/forge continue with the tests'));
+    assert.match(r, /`\/forge continue` takes no text/);
+    assert.doesNotMatch(r, /\n/);
+    assert.match(reply(parse('/forge --agent claude continue')), /`\/forge continue` takes no options/);
+    assert.match(reply(parse('/forge --agent claude approve')), /`\/forge approve` takes no options/);
+  });
+
+  test('plan, approve and continue are commands only as the first word', () => {
+    assert.deepEqual(parse('/forge make a plan for the cache'), {
+      kind: 'run',
+      instruction: 'make a plan for the cache',
+      options: {},
+    });
+    assert.deepEqual(parse('/forge please continue the refactor'), {
+      kind: 'run',
+      instruction: 'please continue the refactor',
+      options: {},
+    });
+    assert.deepEqual(parse('/forge planning notes in the README'), {
+      kind: 'run',
+      instruction: 'planning notes in the README',
+      options: {},
+    });
+    assert.deepEqual(parse('/forge approved-list support'), {
+      kind: 'run',
+      instruction: 'approved-list support',
+      options: {},
+    });
+    assert.deepEqual(parse('/forge\nplan the move'), {
+      kind: 'run',
+      instruction: 'plan the move',
+      options: {},
+    });
+    assert.deepEqual(parse('/forge -- plan the move'), {
+      kind: 'run',
+      instruction: 'plan the move',
+      options: {},
+    });
+    assert.deepEqual(parse('/forge -- continue'), { kind: 'run', instruction: 'continue', options: {} });
+    assert.deepEqual(parse('/forge --agent claude plan the move'), {
+      kind: 'run',
+      instruction: 'plan the move',
+      options: { agent: 'claude' },
+    });
+  });
+});
+
 describe('run', () => {
   test('the instruction is the rest, trimmed, multi-line preserved', () => {
     const body =
@@ -264,6 +365,9 @@ describe('renderHelp', () => {
       '`/forge help`',
       '`/forge status`',
       '`/forge stop`',
+      '`/forge plan <instruction>`',
+      '`/forge approve [changes]`',
+      '`/forge continue`',
       '`--agent <name>`',
       '`--model <name>`',
       '`claude`, `codex`',
@@ -327,6 +431,12 @@ const PIECES = [
   'status',
   'stop',
   'STOP!',
+  'plan',
+  'Plan:',
+  'approve',
+  'approve,',
+  'continue',
+  'Continue!',
   '`',
   '@everyone',
   '=',
@@ -343,7 +453,7 @@ const PIECES = [
   '#',
   'x'.repeat(50),
 ];
-const KINDS = new Set(['run', 'help', 'status', 'stop', 'invalid']);
+const KINDS = new Set(['run', 'help', 'status', 'stop', 'invalid', 'plan', 'approve', 'continue']);
 
 function randomBody(rand: () => number): string {
   const r = rand();
@@ -396,7 +506,15 @@ function checkProperties(body: string, label: string): void {
   if (r.kind === 'invalid') {
     assert.ok(r.reply.length > 0 && r.reply.length < 600, `${label}: reply length ${r.reply.length}`);
   }
-  if (r.kind === 'run') {
+  if (r.kind === 'approve' && r.edits !== undefined) {
+    assert.ok(r.edits.length > 0, `${label}: empty edits`);
+    assert.equal(r.edits, r.edits.trim(), `${label}: edits trimmed`);
+    assert.ok(
+      body.replace(/\r\n?/g, '\n').trimEnd().endsWith(r.edits),
+      `${label}: edits are the body's tail`,
+    );
+  }
+  if (r.kind === 'run' || r.kind === 'plan') {
     assert.ok(r.instruction.length > 0, `${label}: empty instruction`);
     assert.equal(r.instruction, r.instruction.trim(), `${label}: trimmed`);
     // The instruction is a tail of the body, after the leading `/forge` token.
@@ -426,7 +544,8 @@ describe('property: thousands of random bodies', () => {
     for (const [i, body] of bodies.entries()) checkProperties(body, `seed ${seed} case ${i}`);
     // The generator must actually reach every outcome, or the properties prove little.
     const seen = new Set<string>(bodies.map((body) => parse(body)?.kind ?? 'null'));
-    for (const kind of ['null', 'run', 'invalid', 'help', 'status', 'stop']) assert.ok(seen.has(kind), kind);
+    for (const kind of ['null', 'run', 'invalid', 'help', 'status', 'stop', 'plan', 'approve', 'continue'])
+      assert.ok(seen.has(kind), kind);
   });
 
   test('very long bodies (200 KB) parse in linear time', () => {

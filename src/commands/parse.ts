@@ -5,7 +5,9 @@ import type { ForgeCommand, RunOptions } from './types.js';
  * length: it runs on every comment a repository receives, including hostile ones.
  *
  * Grammar (only the first line — the one carrying `/forge` — can hold commands and options):
- *   /forge help | status | stop
+ *   /forge help | status | stop | continue
+ *   /forge plan [--agent <name>] [--model <name>] [--] <instruction>
+ *   /forge approve [changes to the plan, may continue on later lines]
  *   /forge [--agent <name>] [--model <name>] [--] <instruction, may continue on later lines>
  */
 
@@ -16,7 +18,10 @@ export interface ParseOptions {
 /** `/forge` must open the body and stand alone as a word: `/forgeX` and `/forge:` are someone else's. */
 const PREFIX = /^\s*\/forge(?=\s|$)/i;
 /** Tolerates the punctuation people add when they talk to a bot: `/forge stop!`. */
-const COMMAND_WORD = /^(help|status|stop)[.!?]*$/i;
+const COMMAND_WORD = /^(help|status|stop|continue)[.!?]*$/i;
+/** `/forge plan <instruction>` and `/forge approve [edits]`: command words that take text. */
+const PLAN_WORD = /^plan[:.!?]*$/i;
+const APPROVE_WORD = /^(approve)[:,.!?]*$/i;
 const MODEL_NAME = /^[A-Za-z0-9._:/@-]{1,100}$/;
 /** Whitespace except line breaks: options never continue onto the next line. */
 const INLINE_SPACE = /[^\S\n]*/y;
@@ -32,16 +37,62 @@ export function parseCommand(body: string, opts: ParseOptions): ForgeCommand | n
   // Normalise line endings after the cheap check, so non-Forge comments cost nothing.
   const rest = body.slice(prefix[0].length).replace(/\r\n?/g, '\n');
 
+  // Command words count only as the first word on the `/forge` line.
+  const firstPos = skipInlineSpace(rest, 0);
+  const first = readToken(rest, firstPos);
+  if (first !== undefined) {
+    const afterFirst = firstPos + first.length;
+    if (COMMAND_WORD.test(first)) return commandOrInvalid(first, rest.slice(afterFirst));
+    if (APPROVE_WORD.test(first)) {
+      const edits = rest.slice(afterFirst).trim();
+      return edits === '' ? { kind: 'approve' } : { kind: 'approve', edits };
+    }
+    if (PLAN_WORD.test(first)) {
+      const plan = parseRun(rest, afterFirst, opts);
+      if ('kind' in plan) return plan;
+      if (plan.instruction === '') {
+        return invalid(
+          '`/forge plan` needs an instruction to plan, e.g. `/forge plan move the cache to Redis`: the agent then proposes a plan and questions without changing anything, and `/forge approve` runs it.',
+        );
+      }
+      return { kind: 'plan', instruction: plan.instruction, options: plan.options };
+    }
+  }
+
+  const run = parseRun(rest, 0, opts);
+  if ('kind' in run) return run;
+  const { instruction, options, sawOptions } = run;
+  if (instruction === '') {
+    return invalid(
+      sawOptions
+        ? 'Options alone do nothing: add an instruction after them, e.g. `/forge --model <name> fix the failing test`. Comment `/forge help` for the commands and options.'
+        : 'Tell Forge what to do after `/forge`, e.g. `/forge add tests for the parser`. Comment `/forge help` for the commands and options.',
+    );
+  }
+  // `/forge --agent x stop` is almost certainly a mistyped command, not an instruction to act on.
+  if (sawOptions && (COMMAND_WORD.test(instruction) || APPROVE_WORD.test(instruction))) {
+    const word =
+      (COMMAND_WORD.exec(instruction) ?? APPROVE_WORD.exec(instruction))?.[1]?.toLowerCase() ?? 'help';
+    return invalid(`\`/forge ${word}\` takes no options — comment just \`/forge ${word}\`.`);
+  }
+  return { kind: 'run', instruction, options };
+}
+
+interface ParsedRun {
+  instruction: string;
+  options: RunOptions;
+  sawOptions: boolean;
+}
+
+/** Leading options from `pos` on the first line, then the instruction (the rest, trimmed). */
+function parseRun(rest: string, start: number, opts: ParseOptions): ParsedRun | ForgeCommand {
   const options: RunOptions = {};
-  let pos = 0;
+  let pos = start;
   let sawOptions = false;
   for (;;) {
     pos = skipInlineSpace(rest, pos);
     const token = readToken(rest, pos);
     if (token === undefined) break; // end of the first line: the instruction starts below
-    if (!sawOptions && COMMAND_WORD.test(token)) {
-      return commandOrInvalid(token, rest.slice(pos + token.length));
-    }
     if (token === '--') {
       pos += token.length;
       break;
@@ -71,21 +122,7 @@ export function parseCommand(body: string, opts: ParseOptions): ForgeCommand | n
     if (checked.error !== undefined) return invalid(checked.error);
     options[option.name] = checked.value;
   }
-
-  const instruction = rest.slice(pos).trim();
-  if (instruction === '') {
-    return invalid(
-      sawOptions
-        ? 'Options alone do nothing: add an instruction after them, e.g. `/forge --model <name> fix the failing test`. Comment `/forge help` for the commands and options.'
-        : 'Tell Forge what to do after `/forge`, e.g. `/forge add tests for the parser`. Comment `/forge help` for the commands and options.',
-    );
-  }
-  // `/forge --agent x stop` is almost certainly a mistyped command, not an instruction to act on.
-  if (sawOptions && COMMAND_WORD.test(instruction)) {
-    const word = COMMAND_WORD.exec(instruction)?.[1]?.toLowerCase() ?? 'help';
-    return invalid(`\`/forge ${word}\` takes no options — comment just \`/forge ${word}\`.`);
-  }
-  return { kind: 'run', instruction, options };
+  return { instruction: rest.slice(pos).trim(), options, sawOptions };
 }
 
 function skipInlineSpace(text: string, pos: number): number {
@@ -139,12 +176,17 @@ function checkValue(
 }
 
 function commandOrInvalid(token: string, after: string): ForgeCommand {
-  const word = (COMMAND_WORD.exec(token)?.[1] ?? 'help').toLowerCase() as 'help' | 'status' | 'stop';
+  const word = (COMMAND_WORD.exec(token)?.[1] ?? 'help').toLowerCase() as
+    | 'help'
+    | 'status'
+    | 'stop'
+    | 'continue';
   if (after.trim() === '') return { kind: word };
   const what: Record<typeof word, string> = {
     help: 'to see the commands',
     status: 'to see what Forge is doing here',
     stop: 'to stop the running task',
+    continue: 'to pick up the last stopped or failed turn',
   };
   return invalid(
     `\`/forge ${word}\` takes no text — ${what[word]}, comment just \`/forge ${word}\`; to give an instruction, don't start it with "${word}" (or write \`/forge -- ${word} …\`).`,
@@ -204,12 +246,16 @@ export function renderHelp(opts: HelpOptions): string {
     '| `/forge help` | Shows this help. |',
     '| `/forge status` | Shows what Forge is doing here. |',
     '| `/forge stop` | Stops the running task. |',
+    '| `/forge plan <instruction>` | The agent proposes a plan and asks its questions without changing any file; the plan is posted here. |',
+    '| `/forge approve [changes]` | Runs the pending plan, with your changes to it if you add any. |',
+    '| `/forge continue` | Continues the last turn that was stopped, timed out or failed, from the work it left on the branch. |',
     '',
     '**Options** (before the instruction, on the `/forge` line):',
     '',
     `- \`--agent <name>\` — which agent runs the instruction. Allowed: ${agents}.`,
     '- `--model <name>` — which model the agent uses, e.g. `--model provider/model-name`.',
     '- `--` — ends the options, for an instruction that starts with `--` or with a command word.',
+    '- `/forge plan` takes the same options after the word `plan`; an approved plan runs with them.',
     '',
     `You can also add the \`${opts.triggerLabel.replace(/`/g, '')}\` label to an issue: Forge then works on the issue's title and description.`,
     '',

@@ -7,6 +7,12 @@ export interface RunOptions {
 
 export type ForgeCommand =
   | { kind: 'run'; instruction: string; options: RunOptions }
+  /** `/forge plan <instruction>`: propose a plan and questions, change nothing. */
+  | { kind: 'plan'; instruction: string; options: RunOptions }
+  /** `/forge approve [edits]`: run the task's pending plan, with optional changes to it. */
+  | { kind: 'approve'; edits?: string }
+  /** `/forge continue`: pick up the last turn that was stopped, timed out or failed. */
+  | { kind: 'continue' }
   | { kind: 'help' }
   | { kind: 'status' }
   | { kind: 'stop' }

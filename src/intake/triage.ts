@@ -9,8 +9,8 @@ import type { CancelBus } from '../tasks/cancel.js';
 import type { EventJob } from '../tasks/jobs.js';
 import type { TurnScheduler } from '../tasks/scheduler.js';
 import type { TaskStore } from '../tasks/store.js';
-import { closeTask, runningTurn } from '../tasks/transitions.js';
-import type { Task, Turn } from '../tasks/types.js';
+import { closeTask, isFinished, runningTurn } from '../tasks/transitions.js';
+import type { Task, Turn, TurnMode } from '../tasks/types.js';
 import { startTurnReplies } from './replies.js';
 import { renderStatus } from './status.js';
 
@@ -96,18 +96,110 @@ export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void
       return;
     }
     case 'run':
-      await queueTurn(event, cmd.instruction, cmd.options, forge, deps, log);
+      await queueTurn(
+        event,
+        () => ({ instruction: cmd.instruction, options: cmd.options }),
+        forge,
+        deps,
+        log,
+      );
+      return;
+    case 'plan':
+      await queueTurn(
+        event,
+        () => ({ instruction: cmd.instruction, options: cmd.options, mode: 'plan' }),
+        forge,
+        deps,
+        log,
+      );
+      return;
+    case 'approve':
+      await queueTurn(event, (task) => approvePlan(task, cmd.edits), forge, deps, log, {
+        existingTask: true,
+      });
+      return;
+    case 'continue':
+      await queueTurn(event, continueTurn, forge, deps, log, { existingTask: true });
       return;
   }
 }
 
+/** What a queued turn will do; or, when the command cannot run on this task, the one-line reply. */
+type TurnRequest =
+  | {
+      instruction: string;
+      options: RunOptions;
+      mode?: TurnMode;
+      approvedPlan?: Turn['approvedPlan'];
+      continues?: Turn['continues'];
+    }
+  | { reply: string };
+
+/** `/forge approve`: the pending plan's instruction, its plan and the user's edits. Pure. */
+export function approvePlan(task: Task | undefined, edits: string | undefined): TurnRequest {
+  const planTurn = task?.turns.find((t) => t.n === task.pendingPlan);
+  if (!task || !planTurn?.summary) {
+    const planning = task?.turns.findLast((t) => t.mode === 'plan' && !isFinished(t.state));
+    return {
+      reply: planning
+        ? `The plan of turn ${planning.n} is not ready yet; comment \`/forge approve\` again once it is posted.`
+        : 'There is no plan waiting for approval here: comment `/forge plan <instruction>` first — the agent proposes a plan without changing anything — then `/forge approve` runs it.',
+    };
+  }
+  const cleanEdits = edits === undefined ? '' : stripHidden(edits).trim();
+  return {
+    instruction: planTurn.instruction,
+    options: planTurn.options,
+    mode: 'approve',
+    approvedPlan: {
+      turn: planTurn.n,
+      plan: planTurn.summary,
+      ...(cleanEdits ? { edits: cleanEdits } : {}),
+    },
+  };
+}
+
+/** `/forge continue`: the last turn, when it was stopped, timed out or failed. Pure. */
+export function continueTurn(task: Task | undefined): TurnRequest {
+  const last = task?.turns.at(-1);
+  if (!last) {
+    return {
+      reply:
+        'There is nothing to continue here: `/forge continue` picks up a turn that was stopped, timed out or failed.',
+    };
+  }
+  if (last.state === 'queued' || last.state === 'running') {
+    return {
+      reply: `Turn ${last.n} is still ${last.state}; \`/forge continue\` picks up a turn after it was stopped, timed out or failed.`,
+    };
+  }
+  if (last.state === 'completed') {
+    return {
+      reply: `The last turn (turn ${last.n}) completed, so there is nothing to continue; comment \`/forge <instruction>\` to ask for more.`,
+    };
+  }
+  return {
+    instruction: last.instruction,
+    options: last.options,
+    // An interrupted plan is continued as a plan: the user still asked for no changes.
+    mode: last.mode === 'plan' ? 'plan' : 'continue',
+    ...(last.approvedPlan ? { approvedPlan: last.approvedPlan } : {}),
+    continues: {
+      turn: last.n,
+      state: last.state,
+      ...(last.endReason ? { endReason: last.endReason } : {}),
+      ...(last.commitSha ? { commitSha: last.commitSha } : {}),
+    },
+  };
+}
+
 async function queueTurn(
   event: Extract<ForgeEvent, { kind: 'comment' | 'labeled' }>,
-  instruction: string,
-  options: RunOptions,
+  request: (task: Task | undefined) => TurnRequest,
   forge: Forge,
   deps: TriageDeps,
   log: Logger,
+  opts: { existingTask?: boolean } = {},
 ): Promise<void> {
   const subject = event.subject;
   let changeRequest: { number: number; url: string; branch: string } | undefined;
@@ -131,6 +223,15 @@ async function queueTurn(
   }
 
   const now = new Date().toISOString();
+  if (opts.existingTask) {
+    // approve / continue build on a task that exists: never start one for them.
+    const existing = await deps.store.findByNumber(event.repo, subject.number);
+    if (!existing) {
+      const asked = request(undefined);
+      if ('reply' in asked) await forge.postComment(subject.number, asked.reply);
+      return;
+    }
+  }
   const { task: found } = await deps.store.findOrCreate(
     event.repo,
     subject.number,
@@ -156,10 +257,13 @@ async function queueTurn(
 
   const place =
     event.kind === 'comment' ? event.comment.place : ({ type: 'issue', number: subject.number } as const);
-  const { result: turn } = await deps.store.update(found.id, (task): Turn => {
+  const { result: queued } = await deps.store.update(found.id, (task): Turn | { reply: string } => {
     // A retried job finds the turn it already added.
     const existing = task.turns.find((t) => t.deliveryId === event.deliveryId);
     if (existing) return existing;
+    const asked = request(task);
+    if ('reply' in asked) return asked;
+    const { instruction, options } = asked;
     const added: Turn = {
       n: task.turns.length + 1,
       instruction: stripHidden(instruction),
@@ -176,13 +280,29 @@ async function queueTurn(
       state: 'queued',
       createdAt: now,
       attempts: 0,
+      ...(asked.mode ? { mode: asked.mode } : {}),
+      ...(asked.approvedPlan ? { approvedPlan: asked.approvedPlan } : {}),
+      ...(asked.continues ? { continues: asked.continues } : {}),
     };
     task.turns.push(added);
+    // Approving uses the pending plan up; a new plan replaces it.
+    if (asked.mode === 'approve' || asked.mode === 'plan') task.pendingPlan = undefined;
     if (task.state === 'awaiting_instruction') task.state = 'queued';
     task.updatedAt = now;
     return added;
   });
-  await deps.store.appendEvent(found.id, turn.n, 'state', `turn ${turn.n} queued by @${turn.requestedBy}`);
+  if ('reply' in queued) {
+    await forge.postComment(subject.number, queued.reply);
+    return;
+  }
+  const turn = queued;
+  const how = turn.mode ? ` (${turn.mode}${turn.continues ? ` of turn ${turn.continues.turn}` : ''})` : '';
+  await deps.store.appendEvent(
+    found.id,
+    turn.n,
+    'state',
+    `turn ${turn.n}${how} queued by @${turn.requestedBy}`,
+  );
   log.info({ taskId: found.id, turn: turn.n }, 'turn queued');
   await deps.scheduler.dispatchNext(found.id);
   await startTurnReplies({

@@ -36,11 +36,32 @@ const STEPS: { phase: Phase; label: (w: ForgeWords) => string }[] = [
   { phase: 'change_request', label: (w) => `Open or update the ${w.changeRequest}` },
 ];
 
+/** A plan turn proposes; it ends without a commit or a change request. */
+const PLAN_STEPS: typeof STEPS = [
+  { phase: 'preparing', label: () => 'Prepare a checkout' },
+  { phase: 'agent', label: () => 'Agent writes a plan (no changes)' },
+];
+
+function stateTitle(turn: Turn): string {
+  if (turn.mode === 'plan' && turn.state === 'completed') return '📝 Plan ready';
+  if (turn.mode === 'plan' && turn.state === 'running') return '🧭 Planning';
+  return STATE_TITLE[turn.state];
+}
+
 export function renderSticky(task: Task, turn: Turn, view: TurnView, words: ForgeWords): string {
-  const lines = [stickyMarker(task.id, turn.place.number), `### Forge · ${STATE_TITLE[turn.state]}`, ''];
+  const lines = [stickyMarker(task.id, turn.place.number), `### Forge · ${stateTitle(turn)}`, ''];
   lines.push(`> ${oneLine(turn.instruction, 200)}`, '');
+  const kind =
+    turn.mode === 'plan'
+      ? ' · plan only'
+      : turn.approvedPlan
+        ? ` · runs the plan of turn ${turn.approvedPlan.turn}${turn.approvedPlan.edits ? ', with changes' : ''}`
+        : '';
+  const continues = turn.continues
+    ? ` · continues turn ${turn.continues.turn}${turn.continues.commitSha ? ` from \`${turn.continues.commitSha.slice(0, 7)}\`` : ''}`
+    : '';
   lines.push(
-    `Turn ${turn.n}, asked by @${turn.requestedBy}${task.branch ? ` · branch \`${task.branch}\`` : ''}`,
+    `Turn ${turn.n}, asked by @${turn.requestedBy}${kind}${continues}${task.branch && turn.mode !== 'plan' ? ` · branch \`${task.branch}\`` : ''}`,
     '',
   );
   if (turn.state === 'queued') {
@@ -68,7 +89,7 @@ export function renderSticky(task: Task, turn: Turn, view: TurnView, words: Forg
     lines.push('', '<details><summary>Earlier turns</summary>', '');
     for (const t of earlier)
       lines.push(
-        `- Turn ${t.n} (${t.state}${t.commitSha ? `, ${t.commitSha.slice(0, 7)}` : ''}): ${oneLine(t.instruction, 80)}`,
+        `- Turn ${t.n} (${t.mode === 'plan' ? 'plan, ' : ''}${t.state}${t.commitSha ? `, ${t.commitSha.slice(0, 7)}` : ''}): ${oneLine(t.instruction, 80)}`,
       );
     lines.push('', '</details>');
   }
@@ -76,9 +97,10 @@ export function renderSticky(task: Task, turn: Turn, view: TurnView, words: Forg
 }
 
 function renderSteps(turn: Turn, view: TurnView, words: ForgeWords): string[] {
-  const current = STEPS.findIndex((s) => s.phase === view.phase);
+  const steps = turn.mode === 'plan' ? PLAN_STEPS : STEPS;
+  const current = steps.findIndex((s) => s.phase === view.phase);
   const finished = view.phase === 'finished';
-  return STEPS.map((step, i) => {
+  return steps.map((step, i) => {
     const done = finished ? turn.state === 'completed' || i < lastReached(turn) : i < current;
     const active = !finished && i === current;
     const suffix =
@@ -97,6 +119,7 @@ function lastReached(turn: Turn): number {
 function renderOutcome(task: Task, turn: Turn, words: ForgeWords): string[] {
   const out: string[] = [];
   const cr = task.changeRequest;
+  if (turn.mode === 'plan') return renderPlanOutcome(turn);
   if (turn.state === 'completed') {
     if (turn.noChanges)
       out.push(
@@ -119,7 +142,7 @@ function renderOutcome(task: Task, turn: Turn, words: ForgeWords): string[] {
     }
     out.push(
       '',
-      `Comment \`/forge <instruction>\` to try again or continue${turn.commitSha ? ' from there' : ''}.`,
+      `Comment \`/forge continue\` to pick up where it stopped${turn.commitSha ? ' (from that commit)' : ''}, or \`/forge <instruction>\` to ask for something else.`,
     );
   }
   if (turn.excludedPaths?.length) {
@@ -130,6 +153,47 @@ function renderOutcome(task: Task, turn: Turn, words: ForgeWords): string[] {
   }
   if (turn.summary && turn.state === 'completed')
     out.push('', '<details><summary>Agent summary</summary>', '', turn.summary, '', '</details>');
+  return out;
+}
+
+/** A plan turn's outcome: the plan itself, and what to do with it. */
+function renderPlanOutcome(turn: Turn): string[] {
+  const out: string[] = [];
+  if (turn.state === 'completed') {
+    if (turn.summary) {
+      out.push(
+        '',
+        '### Plan',
+        '',
+        '_Written by the agent; nothing was changed or committed._',
+        '',
+        turn.summary,
+        '',
+        'Comment `/forge approve` to carry out this plan, `/forge approve <changes>` to carry it out with changes (answers to its questions go here too), or `/forge plan <instruction>` for a new plan.',
+      );
+    } else {
+      out.push(
+        '',
+        'The agent finished without writing a plan. Comment `/forge plan <instruction>` to ask again.',
+      );
+    }
+  }
+  if (turn.state === 'failed' || turn.state === 'cancelled') {
+    if (turn.error) out.push('', `**What happened:** ${turn.error}`);
+    out.push(
+      '',
+      'Nothing was committed. Comment `/forge continue` to plan again, or `/forge plan <instruction>` for a new plan.',
+    );
+  }
+  if (turn.discardedPaths?.length) {
+    const shown = turn.discardedPaths.slice(0, 20).map((p) => `\`${p}\``);
+    if (turn.discardedPaths.length > shown.length)
+      shown.push(`and ${turn.discardedPaths.length - shown.length} more`);
+    out.push(
+      '',
+      `**Left out:** the agent changed files although a plan turn changes nothing; Forge committed none of them: ${shown.join(', ')}.`,
+    );
+  }
   return out;
 }
 
@@ -179,6 +243,10 @@ function capitalize(text: string): string {
 /** The short answer posted in the review thread a turn was asked in. */
 export function renderThreadReply(task: Task, turn: Turn, words: ForgeWords): string {
   const sha = turn.commitSha ? `\`${turn.commitSha.slice(0, 7)}\`` : undefined;
+  if (turn.mode === 'plan' && turn.state === 'completed') {
+    if (!turn.summary) return 'The agent finished without writing a plan.';
+    return `Plan ready (nothing was changed):\n\n${turn.summary}\n\nComment \`/forge approve\` to carry it out.`;
+  }
   if (turn.state === 'completed') {
     if (!sha) return 'Done: nothing needed to change, so there is no new commit.';
     const summary = turn.summary ? `\n\n${oneLine(turn.summary, 500)}` : '';

@@ -158,13 +158,20 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     deps.redactor.add(creds.password);
     // Installation tokens live an hour; forget each one well after that so the redactor stays small.
     setTimeout(() => deps.redactor.remove(creds.password), 2 * 3_600_000).unref();
-    const branch = await resolveBranch(task, forge);
-    task = (
-      await deps.store.update(taskId, (t) => {
-        t.branch ??= branch;
-      })
-    ).task;
-    const remoteHasBranch = await forge.branchExists(task.branch!);
+    // A plan turn pushes nothing: on a task without a branch yet it reads the default branch and
+    // leaves the branch to the turn that makes the change.
+    const planning = turnOf(task).mode === 'plan';
+    const branchless = planning && !task.branch && !task.changeRequest;
+    let remoteHasBranch = false;
+    if (!branchless) {
+      const branch = await resolveBranch(task, forge);
+      task = (
+        await deps.store.update(taskId, (t) => {
+          t.branch ??= branch;
+        })
+      ).task;
+      remoteHasBranch = await forge.branchExists(task.branch!);
+    }
     workspace = await GitWorkspace.clone({
       root: join(deps.workspaceRoot, 'checkouts'),
       taskId,
@@ -176,7 +183,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
       botEmail: deps.gitAuthor.email,
       mirror: deps.gitMirror,
     });
-    if (!remoteHasBranch) await workspace.createBranch(task.branch!);
+    if (!branchless && !remoteHasBranch) await workspace.createBranch(task.branch!);
     if (task.changeRequest) checkSha = await workspace.headSha();
 
     const agentName = turnOf(task).options.agent ?? 'command';
@@ -229,105 +236,115 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
       `agent finished: ${result.conclusion}${result.exitCode !== undefined ? ` (exit ${result.exitCode})` : ''}`,
     );
 
-    // Whatever happened, the agent's work is kept: committed (as WIP when the turn did not
-    // complete) and pushed.
-    setPhase('pushing');
-    const wip = outcome.state !== 'completed';
-    const commit = await workspace.commitAll({
-      message: commitMessage(task, turnOf(task), wip),
-      authorName: deps.gitAuthor.name,
-      authorEmail: deps.gitAuthor.email,
-      coAuthors: [coAuthor(turnOf(task))],
-      exclude: isWorkflowPath,
-    });
-    if (commit?.excluded.length) patch.excludedPaths = commit.excluded;
-    if (!commit?.sha) {
-      patch.noChanges = true;
-      await note('no changes to commit');
-    } else {
-      const branch = task.branch!;
-      let sha = commit.sha;
-      let pushed = await workspace.push(creds, branch);
-      // Never force. When someone pushed to the branch while the agent worked, replay this turn's
-      // commit on the new tip (as `git rebase` would) and push again, a few times at most.
-      const maxRebases = 3;
-      let rebases = 0;
-      let conflict: string[] | undefined;
-      let rebaseFailed = false;
-      while (!pushed.ok && pushed.reason === 'rejected_non_fast_forward' && rebases < maxRebases) {
-        rebases++;
-        const rebased = await workspace.rebaseOnto(creds, branch).catch((error: unknown) => {
-          log.warn({ err: error }, 'rebase onto the moved branch failed');
-          return undefined;
-        });
-        if (!rebased) {
-          rebaseFailed = true;
-          break;
-        }
-        if (!rebased.ok) {
-          conflict = rebased.conflict;
-          const files = conflict.length ? ` in ${conflict.join(', ')}` : '';
-          await note(
-            `${branch} moved to ${rebased.onto.slice(0, 7)} during the turn; rebasing onto it conflicts${files}`,
-          );
-          break;
-        }
-        await note(
-          `${branch} moved to ${rebased.onto.slice(0, 7)} during the turn: rebased ${sha.slice(0, 7)} onto it as ${rebased.sha.slice(0, 7)}`,
-        );
-        sha = rebased.sha;
-        pushed = await workspace.push(creds, branch);
+    if (planning) {
+      // The user asked for a plan, not for changes: nothing is committed, and anything the agent
+      // changed anyway is left out and listed.
+      const changed = await workspace.changedFiles();
+      if (changed.length) {
+        patch.discardedPaths = changed.map((p) => p.replace(/\/$/, ''));
+        await note(`plan turn: left out ${changed.length} file(s) the agent changed`);
       }
-      if (!pushed.ok) {
-        // Keep the work on a branch of its own (HEAD: the turn's commit, as it was on conflict) and
-        // say where and how to go on.
-        const rescue = `${branch}-turn-${n}`;
-        const second = await workspace.push(creds, rescue);
-        if (second.ok) await note(`pushed the work to ${rescue} instead`);
-        const kept = second.ok
-          ? ` Nothing was pushed to \`${branch}\`; the work is kept on branch \`${rescue}\`.`
-          : '';
-        let error: string;
-        if (conflict) {
-          const shown = conflict.slice(0, 10).map((f) => `\`${f}\``);
-          if (conflict.length > shown.length) shown.push(`and ${conflict.length - shown.length} more`);
-          const files = shown.length ? ` in ${shown.join(', ')}` : '';
-          const next = second.ok
-            ? ` To continue, merge \`${rescue}\` into \`${branch}\` (or rebase it onto \`${branch}\`) and resolve the conflicts, or ask Forge again now that the branch has the new commits.`
-            : ' To continue, ask Forge again now that the branch has the new commits.';
-          error = `Forge could not push to \`${branch}\`: the branch moved while the agent worked and the new commits conflict with this turn's changes${files}.${kept}${next}`;
-        } else {
-          const why =
-            pushed.reason !== 'rejected_non_fast_forward'
-              ? 'the push was refused'
-              : rebaseFailed
-                ? 'the branch moved while the agent worked and Forge could not rebase onto it'
-                : `the branch kept moving while the agent worked (rebased onto it ${rebases} times)`;
-          error = `Forge could not push to \`${branch}\`: ${why}.${kept}`;
-        }
-        outcome = { state: 'failed', endReason: 'push_rejected', error };
+    } else {
+      // Whatever happened, the agent's work is kept: committed (as WIP when the turn did not
+      // complete) and pushed.
+      setPhase('pushing');
+      const wip = outcome.state !== 'completed';
+      const commit = await workspace.commitAll({
+        message: commitMessage(task, turnOf(task), wip),
+        authorName: deps.gitAuthor.name,
+        authorEmail: deps.gitAuthor.email,
+        coAuthors: [coAuthor(turnOf(task))],
+        exclude: isWorkflowPath,
+      });
+      if (commit?.excluded.length) patch.excludedPaths = commit.excluded;
+      if (!commit?.sha) {
+        patch.noChanges = true;
+        await note('no changes to commit');
       } else {
-        patch.commitSha = sha;
-        checkSha = sha;
-        await note(`pushed ${sha.slice(0, 7)} to ${task.branch}`);
-        if (!task.changeRequest) {
-          setPhase('change_request');
-          const cr = await forge.createChangeRequest({
-            head: task.branch!,
-            base: task.repo.defaultBranch,
-            title: oneLineTitle(task, turnOf(task)),
-            body: deps.redactor.redact(
-              renderPullRequestBody(task, { ...turnOf(task), ...patch }, forge.words),
-            ),
-            draft: deps.draftPullRequests || wip,
+        const branch = task.branch!;
+        let sha = commit.sha;
+        let pushed = await workspace.push(creds, branch);
+        // Never force. When someone pushed to the branch while the agent worked, replay this turn's
+        // commit on the new tip (as `git rebase` would) and push again, a few times at most.
+        const maxRebases = 3;
+        let rebases = 0;
+        let conflict: string[] | undefined;
+        let rebaseFailed = false;
+        while (!pushed.ok && pushed.reason === 'rejected_non_fast_forward' && rebases < maxRebases) {
+          rebases++;
+          const rebased = await workspace.rebaseOnto(creds, branch).catch((error: unknown) => {
+            log.warn({ err: error }, 'rebase onto the moved branch failed');
+            return undefined;
           });
-          task = (
-            await deps.store.update(taskId, (t) => {
-              t.changeRequest = { number: cr.number, url: cr.url };
-            })
-          ).task;
-          await deps.store.indexChangeRequest(task, cr.number);
-          await note(`opened ${forge.words.changeRequestShort} ${forge.words.changeRequestRef(cr.number)}`);
+          if (!rebased) {
+            rebaseFailed = true;
+            break;
+          }
+          if (!rebased.ok) {
+            conflict = rebased.conflict;
+            const files = conflict.length ? ` in ${conflict.join(', ')}` : '';
+            await note(
+              `${branch} moved to ${rebased.onto.slice(0, 7)} during the turn; rebasing onto it conflicts${files}`,
+            );
+            break;
+          }
+          await note(
+            `${branch} moved to ${rebased.onto.slice(0, 7)} during the turn: rebased ${sha.slice(0, 7)} onto it as ${rebased.sha.slice(0, 7)}`,
+          );
+          sha = rebased.sha;
+          pushed = await workspace.push(creds, branch);
+        }
+        if (!pushed.ok) {
+          // Keep the work on a branch of its own (HEAD: the turn's commit, as it was on conflict) and
+          // say where and how to go on.
+          const rescue = `${branch}-turn-${n}`;
+          const second = await workspace.push(creds, rescue);
+          if (second.ok) await note(`pushed the work to ${rescue} instead`);
+          const kept = second.ok
+            ? ` Nothing was pushed to \`${branch}\`; the work is kept on branch \`${rescue}\`.`
+            : '';
+          let error: string;
+          if (conflict) {
+            const shown = conflict.slice(0, 10).map((f) => `\`${f}\``);
+            if (conflict.length > shown.length) shown.push(`and ${conflict.length - shown.length} more`);
+            const files = shown.length ? ` in ${shown.join(', ')}` : '';
+            const next = second.ok
+              ? ` To continue, merge \`${rescue}\` into \`${branch}\` (or rebase it onto \`${branch}\`) and resolve the conflicts, or ask Forge again now that the branch has the new commits.`
+              : ' To continue, ask Forge again now that the branch has the new commits.';
+            error = `Forge could not push to \`${branch}\`: the branch moved while the agent worked and the new commits conflict with this turn's changes${files}.${kept}${next}`;
+          } else {
+            const why =
+              pushed.reason !== 'rejected_non_fast_forward'
+                ? 'the push was refused'
+                : rebaseFailed
+                  ? 'the branch moved while the agent worked and Forge could not rebase onto it'
+                  : `the branch kept moving while the agent worked (rebased onto it ${rebases} times)`;
+            error = `Forge could not push to \`${branch}\`: ${why}.${kept}`;
+          }
+          outcome = { state: 'failed', endReason: 'push_rejected', error };
+        } else {
+          patch.commitSha = sha;
+          checkSha = sha;
+          await note(`pushed ${sha.slice(0, 7)} to ${task.branch}`);
+          if (!task.changeRequest) {
+            setPhase('change_request');
+            const cr = await forge.createChangeRequest({
+              head: task.branch!,
+              base: task.repo.defaultBranch,
+              title: oneLineTitle(task, turnOf(task)),
+              body: deps.redactor.redact(
+                renderPullRequestBody(task, { ...turnOf(task), ...patch }, forge.words),
+              ),
+              draft: deps.draftPullRequests || wip,
+            });
+            task = (
+              await deps.store.update(taskId, (t) => {
+                t.changeRequest = { number: cr.number, url: cr.url };
+              })
+            ).task;
+            await deps.store.indexChangeRequest(task, cr.number);
+            await note(`opened ${forge.words.changeRequestShort} ${forge.words.changeRequestRef(cr.number)}`);
+          }
         }
       }
     }
@@ -355,6 +372,8 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
         ...(outcome.endReason ? { endReason: outcome.endReason } : {}),
         ...(outcome.error ? { error: outcome.error } : {}),
       });
+      // A finished plan waits for `/forge approve`.
+      if (current.mode === 'plan' && outcome.state === 'completed' && patch.summary) t.pendingPlan = n;
     })
   ).task;
   phase = 'finished';

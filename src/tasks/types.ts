@@ -49,7 +49,20 @@ export interface Turn {
   checkRunId?: number;
   /** Set when nothing changed. */
   noChanges?: boolean;
+  /**
+   * How the turn was asked for (absent: a plain `/forge <instruction>`). `plan`: propose a plan,
+   * commit nothing; `approve`: run an approved plan; `continue`: pick up an interrupted turn.
+   */
+  mode?: TurnMode;
+  /** For `approve`: the plan turn and its plan (agent-written), with the user's changes to it. */
+  approvedPlan?: { turn: number; plan: string; edits?: string };
+  /** For `continue`: the interrupted turn, how it ended and the commit it left on the branch. */
+  continues?: { turn: number; state: 'failed' | 'cancelled'; endReason?: TurnEndReason; commitSha?: string };
+  /** For `plan`: files the agent changed anyway, which Forge left out (nothing is committed). */
+  discardedPaths?: string[];
 }
+
+export type TurnMode = 'plan' | 'approve' | 'continue';
 
 export interface Task {
   v: 1;
@@ -72,4 +85,6 @@ export interface Task {
   stickies?: Record<string, number>;
   /** Agent session ids by agent name, for resuming across turns. */
   sessions?: Record<string, string>;
+  /** The plan turn whose plan waits for `/forge approve` (cleared when approved). */
+  pendingPlan?: number;
 }
