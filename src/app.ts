@@ -80,6 +80,7 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
         log: log.child({ role: 'web' }),
         parse: (body) => parseCommand(body, { allowedAgents: config.allowedAgents }),
         triggerLabel: config.triggerLabel,
+        repoTriggerLabels: config.repoTriggerLabels,
       }),
     ];
     const http = await startHttp({
@@ -126,6 +127,8 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
         allowedAgents: config.allowedAgents,
         defaultAgent: config.agent,
         triggerLabel: config.triggerLabel,
+        repoTriggerLabels: config.repoTriggerLabels,
+        turnTimeoutMs: config.turnTimeout,
         botLogins: config.botLogins,
         logUrl: (id) => links.url(id),
       },
@@ -145,6 +148,9 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
         gitMirror: config.gitMirror,
         turnTimeoutMs: config.turnTimeout,
         idleTimeoutMs: config.idleTimeout,
+        allowedAgents: config.allowedAgents,
+        triggerLabel: config.triggerLabel,
+        repoTriggerLabels: config.repoTriggerLabels,
         logUrl: (id) => links.url(id),
         ...(overrides.minWriteIntervalMs !== undefined
           ? { minWriteIntervalMs: overrides.minWriteIntervalMs }

@@ -11,6 +11,11 @@ export interface AuthorizeInput {
   permission: RepoPermission | undefined;
   /** Forge's own identities, e.g. `my-forge[bot]`, so it never answers itself. */
   botLogins: readonly string[];
+  /**
+   * The repository's `allowedUsers` (from `.github/forge.yml` on the default branch). When set, only
+   * these logins may trigger — and they still need write access: the list narrows, never widens.
+   */
+  allowedUsers?: readonly string[];
 }
 
 export type AuthorizeDecision =
@@ -22,11 +27,18 @@ export type AuthorizeDecision =
 const ALLOWED: ReadonlySet<RepoPermission> = new Set<RepoPermission>(['write', 'maintain', 'admin']);
 
 export function authorize(input: AuthorizeInput): AuthorizeDecision {
-  const { actor, permission, botLogins } = input;
+  const { actor, permission, botLogins, allowedUsers } = input;
   const login = actor.login.toLowerCase();
   if (botLogins.some((b) => b.toLowerCase() === login)) return { decision: 'ignore', reason: 'own comment' };
   if (actor.isBot || login.endsWith('[bot]')) return { decision: 'ignore', reason: 'actor is a bot' };
-  if (permission !== undefined && ALLOWED.has(permission)) return { decision: 'allow' };
+  const canWrite = permission !== undefined && ALLOWED.has(permission);
+  if (canWrite && allowedUsers && !allowedUsers.some((u) => u.toLowerCase() === login)) {
+    return {
+      decision: 'refuse',
+      reply: `@${actor.login} This repository's \`.github/forge.yml\` limits who may ask Forge (\`allowedUsers\`), and you are not on that list.`,
+    };
+  }
+  if (canWrite) return { decision: 'allow' };
   return {
     decision: 'refuse',
     reply: `@${actor.login} Forge only takes instructions from people with write access to this repository.`,

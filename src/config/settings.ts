@@ -160,6 +160,14 @@ export const SETTINGS = {
     meaning: 'Adding this label to an issue starts a task with the issue as the instruction.',
     schema: z.string().min(1).max(50),
   },
+  repoTriggerLabels: {
+    env: 'FORGE_REPO_TRIGGER_LABELS',
+    yaml: 'repoTriggerLabels',
+    default: '',
+    meaning:
+      "Labels a repository's `.github/forge.yml` may pick as its `triggerLabel` besides `FORGE_TRIGGER_LABEL` (comma-separated); only these labels reach Forge's webhook queue.",
+    schema: list.pipe(z.array(z.string().min(1).max(50))),
+  },
   publicUrl: {
     env: 'FORGE_PUBLIC_URL',
     yaml: 'publicUrl',

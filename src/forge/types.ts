@@ -131,6 +131,11 @@ export interface Forge {
   getChangeRequest(number: number): Promise<ChangeRequest>;
   findOpenChangeRequest(headBranch: string): Promise<ChangeRequest | undefined>;
   branchExists(branch: string): Promise<boolean>;
+  /**
+   * Text of the file at `path` on `ref` (a branch), or `undefined` when there is no such file.
+   * Callers reading settings pass the default branch, never a change request's head.
+   */
+  readFile(path: string, ref: string): Promise<string | undefined>;
 
   addReaction(comment: CommentRef, reaction: 'eyes'): Promise<void>;
   /** Plain new comment (short replies). */

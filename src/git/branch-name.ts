@@ -1,5 +1,5 @@
 /**
- * Branch names for new work: `forge/<issue>-<slug>`. Deterministic from the issue so a retried job
+ * Branch names for new work: `forge/<issue>-<slug>` (the prefix a repository may change). Deterministic from the issue so a retried job
  * lands on the same name, with `-2`, `-3`, … only when a name is already taken on the forge.
  */
 
@@ -31,12 +31,15 @@ export async function branchName(
   issueNumber: number,
   title: string,
   taken: (name: string) => Promise<boolean>,
+  /** From the repository's `branchPrefix` setting; must keep the name a valid branch name. */
+  prefix = 'forge/',
 ): Promise<string> {
   if (!Number.isSafeInteger(issueNumber) || issueNumber <= 0) {
     throw new Error(`invalid issue number: ${issueNumber}`);
   }
   const slug = slugify(title);
-  const base = slug ? `forge/${issueNumber}-${slug}` : `forge/${issueNumber}`;
+  const base = slug ? `${prefix}${issueNumber}-${slug}` : `${prefix}${issueNumber}`;
+  if (!isValidBranchName(base)) throw new Error(`invalid branch name prefix: ${JSON.stringify(prefix)}`);
   for (let n = 1; n <= MAX_ATTEMPTS; n++) {
     const name = n === 1 ? base : `${base}-${n}`;
     if (!(await taken(name))) return name;

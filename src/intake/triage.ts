@@ -3,6 +3,7 @@ import { authorize } from '../commands/authorize.js';
 import { renderHelp } from '../commands/parse.js';
 import { stripHidden } from '../commands/sanitize.js';
 import type { ForgeCommand, RunOptions } from '../commands/types.js';
+import { loadRepoSettings, type RepoSettings } from '../config/repo-settings.js';
 import type { Forge, ForgeEvent, ForgeFactory } from '../forge/types.js';
 import type { StickyComments } from '../progress/stickies.js';
 import type { CancelBus } from '../tasks/cancel.js';
@@ -24,6 +25,10 @@ export interface TriageDeps {
   allowedAgents: readonly string[];
   defaultAgent: string;
   triggerLabel: string;
+  /** Labels a repository's `.github/forge.yml` may pick as its trigger label (FORGE_REPO_TRIGGER_LABELS). */
+  repoTriggerLabels?: readonly string[];
+  /** The operator's turn time limit (for checking repository settings). */
+  turnTimeoutMs?: number;
   botLogins: readonly string[];
   logUrl(taskId: string): string | undefined;
 }
@@ -44,12 +49,38 @@ export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void
 
   const forge = await deps.forges.forRepo(event.repo);
   const permission = await forge.getPermission(event.actor.login);
-  const decision = authorize({ actor: event.actor, permission, botLogins: deps.botLogins });
+  const first = authorize({ actor: event.actor, permission, botLogins: deps.botLogins });
   const subject = event.subject;
-  if (decision.decision === 'ignore') {
-    log.info({ actor: event.actor.login, reason: decision.reason }, 'event ignored');
+  if (first.decision === 'ignore') {
+    log.info({ actor: event.actor.login, reason: first.reason }, 'event ignored');
     return;
   }
+  // The repository's settings, from its default branch only (never a PR head, which the requester
+  // controls). Problems in the file are reported by the turn that runs (once per turn); here they
+  // are only logged. A failed read throws, so `allowedUsers` is never skipped.
+  const { settings: repo, problems } = await loadRepoSettings(forge, event.repo.defaultBranch, {
+    allowedAgents: deps.allowedAgents,
+    triggerLabel: deps.triggerLabel,
+    repoTriggerLabels: deps.repoTriggerLabels ?? [],
+    turnTimeout: deps.turnTimeoutMs ?? Number.POSITIVE_INFINITY,
+  });
+  if (problems.length) log.info({ problems }, 'repository settings have problems');
+  if (event.kind === 'labeled') {
+    // The webhook lets through the operator's label and the labels repositories may choose; only
+    // this repository's own trigger label (its `triggerLabel`, or the operator's) starts a task.
+    const label = repo.triggerLabel ?? deps.triggerLabel;
+    if (event.label.toLowerCase() !== label.toLowerCase()) {
+      log.info({ label: event.label }, "label ignored: not this repository's trigger label");
+      return;
+    }
+  }
+  const decision = authorize({
+    actor: event.actor,
+    permission,
+    botLogins: deps.botLogins,
+    ...(repo.allowedUsers ? { allowedUsers: repo.allowedUsers } : {}),
+  });
+  if (decision.decision === 'ignore') return;
   if (decision.decision === 'refuse') {
     log.info({ actor: event.actor.login, permission }, 'trigger refused');
     await forge.postComment(subject.number, decision.reply);
@@ -73,7 +104,10 @@ export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void
     case 'help':
       await forge.postComment(
         subject.number,
-        renderHelp({ allowedAgents: deps.allowedAgents, triggerLabel: deps.triggerLabel }),
+        renderHelp({
+          allowedAgents: deps.allowedAgents,
+          triggerLabel: repo.triggerLabel ?? deps.triggerLabel,
+        }),
       );
       return;
     case 'status': {
@@ -102,6 +136,7 @@ export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void
         forge,
         deps,
         log,
+        repo,
       );
       return;
     case 'plan':
@@ -111,15 +146,16 @@ export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void
         forge,
         deps,
         log,
+        repo,
       );
       return;
     case 'approve':
-      await queueTurn(event, (task) => approvePlan(task, cmd.edits), forge, deps, log, {
+      await queueTurn(event, (task) => approvePlan(task, cmd.edits), forge, deps, log, repo, {
         existingTask: true,
       });
       return;
     case 'continue':
-      await queueTurn(event, continueTurn, forge, deps, log, { existingTask: true });
+      await queueTurn(event, continueTurn, forge, deps, log, repo, { existingTask: true });
       return;
   }
 }
@@ -199,6 +235,7 @@ async function queueTurn(
   forge: Forge,
   deps: TriageDeps,
   log: Logger,
+  repo: RepoSettings,
   opts: { existingTask?: boolean } = {},
 ): Promise<void> {
   const subject = event.subject;
@@ -274,8 +311,9 @@ async function queueTurn(
       ...(event.kind === 'comment' ? { commentId: event.comment.id } : {}),
       deliveryId: event.deliveryId,
       options: {
-        agent: options.agent ?? deps.defaultAgent,
-        ...(options.model ? { model: options.model } : {}),
+        // The comment's options win; then the repository's settings; then the operator's default.
+        agent: options.agent ?? repo.agent ?? deps.defaultAgent,
+        ...(options.model || repo.model ? { model: options.model ?? repo.model } : {}),
       },
       state: 'queued',
       createdAt: now,

@@ -1,6 +1,12 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { AgentConclusion, AgentEvent, AgentResult, AgentRunner } from '../agents/types.js';
+import {
+  DEFAULT_BRANCH_PREFIX,
+  loadRepoSettings,
+  type RepoSettings,
+  renderSettingsProblems,
+} from '../config/repo-settings.js';
 import type { Forge, ForgeFactory } from '../forge/types.js';
 import { branchName } from '../git/branch-name.js';
 import { GitWorkspace } from '../git/workspace.js';
@@ -40,8 +46,13 @@ export interface TurnDeps {
   draftPullRequests: boolean;
   /** Clone turns from a cached bare mirror of the repository. */
   gitMirror: boolean;
+  /** The operator's turn time limit; a repository's `limits.turnTimeout` may only shorten it. */
   turnTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Operator settings repository settings are checked against (default: the configured agents). */
+  allowedAgents?: readonly string[];
+  triggerLabel?: string;
+  repoTriggerLabels?: readonly string[];
   logUrl(taskId: string): string | undefined;
   /** Spacing between forge writes (GitHub asks for ≥ 1 s). */
   minWriteIntervalMs?: number;
@@ -55,6 +66,9 @@ export interface TurnDeps {
 export function isWorkflowPath(path: string): boolean {
   return path.startsWith('.github/workflows/');
 }
+
+/** A repository `setup` command failed: the message is the user-facing explanation. */
+class SetupFailed extends Error {}
 
 interface Outcome {
   state: Exclude<TurnState, 'queued' | 'running'>;
@@ -153,7 +167,33 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   let session: SandboxSession | undefined;
   let outcome: Outcome = { state: 'failed', endReason: 'error', error: 'The turn ended unexpectedly.' };
   const patch: Partial<Turn> = {};
+  let turnTimeoutMs = deps.turnTimeoutMs;
   try {
+    // The repository's settings, always from its default branch: never from the change request's
+    // head, which the requester controls.
+    const ref = task.repo.defaultBranch;
+    const loaded = await loadRepoSettings(forge, ref, {
+      allowedAgents: deps.allowedAgents ?? [...deps.agents.keys()],
+      triggerLabel: deps.triggerLabel ?? 'forge',
+      repoTriggerLabels: deps.repoTriggerLabels ?? [],
+      turnTimeout: deps.turnTimeoutMs,
+    });
+    const repo: RepoSettings = loaded.settings;
+    if (loaded.problems.length) {
+      await note(
+        `.github/forge.yml: ${loaded.problems.length} problem(s); the turn runs without those settings`,
+      );
+      // Once per turn: the marker makes a retried job edit the same comment.
+      await forge
+        .ensureComment(
+          where,
+          `<!-- forge:repo-settings:${taskId}:${n} -->`,
+          deps.redactor.redact(renderSettingsProblems(loaded.problems, ref)),
+        )
+        .then(() => reporter.writes++)
+        .catch((error: unknown) => log.warn({ err: error }, 'could not report settings problems'));
+    }
+    if (repo.limits?.turnTimeoutMs !== undefined) turnTimeoutMs = repo.limits.turnTimeoutMs;
     const creds = await forge.gitCredentials();
     deps.redactor.add(creds.password);
     // Installation tokens live an hour; forget each one well after that so the redactor stays small.
@@ -164,7 +204,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     const branchless = planning && !task.branch && !task.changeRequest;
     let remoteHasBranch = false;
     if (!branchless) {
-      const branch = await resolveBranch(task, forge);
+      const branch = await resolveBranch(task, forge, repo.branchPrefix ?? DEFAULT_BRANCH_PREFIX);
       task = (
         await deps.store.update(taskId, (t) => {
           t.branch ??= branch;
@@ -195,6 +235,26 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
       env: {},
       labels: { 'forge.task': taskId, 'forge.turn': String(n) },
     });
+    const startedAt = Date.now();
+    for (const [i, command] of (repo.setup ?? []).entries()) {
+      if (abort.signal.aborted) break;
+      await note(`setup ${i + 1}/${repo.setup!.length} (.github/forge.yml): $ ${command}`);
+      const ran = await session.exec(['sh', '-c', command], {
+        signal: abort.signal,
+        timeoutMs: Math.max(1000, turnTimeoutMs - (Date.now() - startedAt)),
+        idleTimeoutMs: deps.idleTimeoutMs,
+        onLine: (_stream, line) => lines.push(line),
+      });
+      await lines.flush();
+      if (abort.signal.aborted) break;
+      if (ran.end !== 'exited' || ran.exitCode !== 0) {
+        const how = ran.end === 'exited' ? `exit code ${ran.exitCode}` : ran.end.replace('_', ' ');
+        throw new SetupFailed(
+          `The repository's setup command \`${command.replace(/`/g, "'").slice(0, 200)}\` (from \`.github/forge.yml\`) failed (${how}), so the agent did not run. Its output is in the task log.`,
+        );
+      }
+      await note(`setup ${i + 1} done`);
+    }
     setPhase('agent');
     const turn = turnOf(task);
     const result: AgentResult = abort.signal.aborted
@@ -202,14 +262,17 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
       : await agent.run(
           {
             taskId,
-            prompt: buildPrompt(task, turn, forge.words),
+            prompt: buildPrompt(task, turn, forge.words, {
+              ...(repo.testCommand ? { testCommand: repo.testCommand } : {}),
+              ...(repo.instructions ? { instructions: repo.instructions } : {}),
+            }),
             ...(turn.options.model ? { model: turn.options.model } : {}),
             ...(task.sessions?.[agentName] ? { sessionId: task.sessions[agentName] } : {}),
           },
           {
             session,
             signal: abort.signal,
-            timeoutMs: deps.turnTimeoutMs,
+            timeoutMs: Math.max(1000, turnTimeoutMs - (Date.now() - startedAt)),
             idleTimeoutMs: deps.idleTimeoutMs,
             onLine: (_stream, line) => lines.push(line),
             onEvent: (event: AgentEvent) => {
@@ -231,7 +294,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
         })
       ).task;
     }
-    outcome = outcomeOf(result, abort.signal, deps);
+    outcome = outcomeOf(result, abort.signal, deps, turnTimeoutMs);
     await note(
       `agent finished: ${result.conclusion}${result.exitCode !== undefined ? ` (exit ${result.exitCode})` : ''}`,
     );
@@ -335,7 +398,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
               body: deps.redactor.redact(
                 renderPullRequestBody(task, { ...turnOf(task), ...patch }, forge.words),
               ),
-              draft: deps.draftPullRequests || wip,
+              draft: (repo.pullRequests ? repo.pullRequests === 'draft' : deps.draftPullRequests) || wip,
             });
             task = (
               await deps.store.update(taskId, (t) => {
@@ -350,7 +413,8 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     }
   } catch (error) {
     log.error({ err: error }, 'turn failed');
-    outcome = { state: 'failed', endReason: 'error', error: deps.redactor.redact(explainError(error)) };
+    const explained = error instanceof SetupFailed ? error.message : explainError(error);
+    outcome = { state: 'failed', endReason: 'error', error: deps.redactor.redact(explained) };
   } finally {
     tracker.signal.removeEventListener('abort', onStop);
     // The worker's shutdown signal outlives every turn: leave no listener behind.
@@ -397,7 +461,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   await deps.scheduler.dispatchNext(taskId);
 }
 
-async function resolveBranch(task: Task, forge: Forge): Promise<string> {
+async function resolveBranch(task: Task, forge: Forge, prefix: string): Promise<string> {
   if (task.changeRequest) {
     const cr = await forge.getChangeRequest(task.changeRequest.number);
     if (cr.isFork)
@@ -405,10 +469,10 @@ async function resolveBranch(task: Task, forge: Forge): Promise<string> {
     return cr.headBranch;
   }
   if (task.branch) return task.branch;
-  return branchName(task.issueNumber, task.issueTitle, (name) => forge.branchExists(name));
+  return branchName(task.issueNumber, task.issueTitle, (name) => forge.branchExists(name), prefix);
 }
 
-function outcomeOf(result: AgentResult, signal: AbortSignal, deps: TurnDeps): Outcome {
+function outcomeOf(result: AgentResult, signal: AbortSignal, deps: TurnDeps, timeoutMs: number): Outcome {
   const conclusion: AgentConclusion = result.conclusion;
   if (conclusion === 'success') return { state: 'completed' };
   if (conclusion === 'cancelled' || signal.aborted) {
@@ -423,9 +487,7 @@ function outcomeOf(result: AgentResult, signal: AbortSignal, deps: TurnDeps): Ou
     return {
       state: 'cancelled',
       endReason: 'timeout',
-      error:
-        result.error ??
-        `The turn reached its time limit (${Math.round(deps.turnTimeoutMs / 60_000)} minutes).`,
+      error: result.error ?? `The turn reached its time limit (${Math.round(timeoutMs / 60_000)} minutes).`,
     };
   }
   return {

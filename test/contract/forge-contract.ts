@@ -51,6 +51,8 @@ export interface ContractEnv {
   deleteComment(id: number): Promise<void>;
   /** Creates a branch with one commit on top of the default branch; returns its head sha. */
   seedBranch(name: string): Promise<string>;
+  /** Commits `content` at `path` on an existing branch (the default branch included), as a human. */
+  seedFile(branch: string, path: string, content: string): Promise<void>;
   /** Grants `login` a permission on the repository ('none': a known user without access). */
   setPermission(login: string, permission: ContractPermission): Promise<void>;
   /** Comments on an issue or change request, oldest first. */
@@ -424,6 +426,26 @@ export function forgeContract(name: string, setup: () => Promise<ContractEnv>): 
         await forge.findOpenChangeRequest(head),
         undefined,
         'a fork’s branch of the same name is not ours',
+      );
+    });
+
+    test('readFile reads a file on the default branch; missing, a directory or another branch’s file is undefined', async () => {
+      const base = forge.repo.defaultBranch;
+      const dir = unique('settings');
+      const text = 'triggerLabel: ai\n# ünïcode ✓\n'.repeat(40);
+      await env.seedFile(base, `${dir}/forge.yml`, text);
+      assert.equal(await forge.readFile(`${dir}/forge.yml`, base), text);
+      assert.equal(await forge.readFile(`${dir}/missing.yml`, base), undefined);
+      assert.equal(await forge.readFile(dir, base), undefined, 'a directory is not a file');
+
+      const branch = unique('contract/readfile');
+      await env.seedBranch(branch);
+      await env.seedFile(branch, `${dir}/only-here.yml`, 'agent: evil\n');
+      assert.equal(await forge.readFile(`${dir}/only-here.yml`, branch), 'agent: evil\n');
+      assert.equal(
+        await forge.readFile(`${dir}/only-here.yml`, base),
+        undefined,
+        'a file only on another branch is not seen at the default branch',
       );
     });
 

@@ -42,6 +42,7 @@ async function setup(): Promise<ContractEnv> {
     branchExists: async (repo, branch) => branch in (await git.branches(`${repo}.git`).catch(() => ({}))),
     headSha: async (repo, branch) =>
       (await git.branches(`${repo}.git`).catch(() => ({}) as Record<string, string>))[branch],
+    fileAt: (repo, ref, path) => git.fileAt(`${repo}.git`, ref, path).catch(() => undefined),
   });
   github.addRepo({ owner: OWNER, name: NAME, installationId: INSTALLATION });
   const mainSha = await git.seedRepo(`${REPO}.git`, { 'README.md': '# Widgets\n' });
@@ -91,6 +92,9 @@ async function setup(): Promise<ContractEnv> {
         { [`${name.replace(/\//g, '-')}.txt`]: `${name}\n` },
         `Work on ${name}`,
       );
+    },
+    async seedFile(branch, path, content) {
+      await git.pushAs(`${REPO}.git`, branch, { [path]: content }, `Add ${path}`);
     },
     async setPermission(login, permission) {
       github.setPermission(REPO, login, permission);

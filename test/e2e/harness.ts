@@ -100,6 +100,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     branchExists: async (repo, branch) => branch in (await git.branches(`${repo}.git`).catch(() => ({}))),
     headSha: async (repo, branch) =>
       (await git.branches(`${repo}.git`).catch(() => ({}) as Record<string, string>))[branch],
+    fileAt: (repo, ref, path) => git.fileAt(`${repo}.git`, ref, path).catch(() => undefined),
   });
   const { id } = github.addRepo({ owner: OWNER, name: NAME, installationId: INSTALLATION });
   await git.seedRepo(`${REPO}.git`, {

@@ -90,6 +90,18 @@ export class GitHubForge implements Forge {
     }
   }
 
+  async readFile(path: string, ref: string): Promise<string | undefined> {
+    try {
+      const { data } = await this.octokit.rest.repos.getContent({ ...this.r, path, ref });
+      // A directory comes back as a list, a symlink or submodule without content: not a file.
+      if (Array.isArray(data) || data.type !== 'file' || typeof data.content !== 'string') return undefined;
+      return Buffer.from(data.content, (data.encoding ?? 'base64') as BufferEncoding).toString('utf8');
+    } catch (error) {
+      if (status(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
   async addReaction(comment: CommentRef, reaction: 'eyes'): Promise<void> {
     if (comment.place.type === 'review_thread') {
       await this.octokit.rest.reactions.createForPullRequestReviewComment({

@@ -12,6 +12,13 @@ import type { Actor, ForgeEvent, RepoRef } from '../types.js';
 export interface NormalizeOptions {
   /** Label that triggers Forge on an issue; compared case-insensitively, like GitHub does. */
   triggerLabel: string;
+  /**
+   * Further labels a repository's `.github/forge.yml` may choose as its trigger label. The webhook
+   * path never calls the GitHub API, so it cannot read a repository's settings: it lets through
+   * only labels the operator listed (never every labeling), and triage, which reads the settings,
+   * starts a task only when the label is the one that repository's settings pick.
+   */
+  repoTriggerLabels?: readonly string[];
 }
 
 const id = z.number().int().nonnegative();
@@ -117,7 +124,9 @@ function normalize(
       const p = IssueLabeled.safeParse(payload);
       if (!p.success) return null;
       const { issue, label } = p.data;
-      if (label.name.toLowerCase() !== opts.triggerLabel.toLowerCase()) return null;
+      const wanted = label.name.toLowerCase();
+      const labels = [opts.triggerLabel, ...(opts.repoTriggerLabels ?? [])];
+      if (!labels.some((l) => l.toLowerCase() === wanted)) return null;
       return {
         kind: 'labeled',
         ...base,

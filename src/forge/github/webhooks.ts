@@ -12,11 +12,19 @@ export const GITHUB_WEBHOOK_PATH = '/api/github/webhooks';
  * used here: it builds an installation client for every event, work the webhook path never needs.
  */
 export function githubWebhookHandler(
-  deps: AcceptDeps & { secret: string; triggerLabel: string; log: Logger },
+  deps: AcceptDeps & {
+    secret: string;
+    triggerLabel: string;
+    repoTriggerLabels?: readonly string[];
+    log: Logger;
+  },
 ): Handler {
   const webhooks = new Webhooks({ secret: deps.secret });
   webhooks.onAny(async ({ id, name, payload }) => {
-    const event = normalizeGitHubEvent(name, id, payload, { triggerLabel: deps.triggerLabel });
+    const event = normalizeGitHubEvent(name, id, payload, {
+      triggerLabel: deps.triggerLabel,
+      repoTriggerLabels: deps.repoTriggerLabels ?? [],
+    });
     await acceptEvent(event, deps);
   });
   webhooks.onError((error) => deps.log.warn({ err: error }, 'webhook handling failed'));

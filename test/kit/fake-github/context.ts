@@ -12,6 +12,8 @@ export interface FakeGitHubHooks {
   branchExists?: (repo: string, branch: string) => MaybePromise<boolean>;
   /** Ask the real git server for a branch's head sha; `undefined` means no such branch. */
   headSha?: (repo: string, branch: string) => MaybePromise<string | undefined>;
+  /** Ask the real git server for a file's text at `ref`; `undefined` means no such file there. */
+  fileAt?: (repo: string, ref: string, path: string) => MaybePromise<string | undefined>;
 }
 
 export interface HandlerRequest {

@@ -44,7 +44,7 @@ export class FakeGitHub extends FakeGitHubState {
     this.appId = options.appId ?? 4242;
     this.appSlug = options.appSlug ?? 'forge-test';
     this.privateKeyPem = keys.privateKeyPem;
-    this.hooks = { branchExists: options.branchExists, headSha: options.headSha };
+    this.hooks = { branchExists: options.branchExists, headSha: options.headSha, fileAt: options.fileAt };
     this.tokens = new TokenRegistry(options.tokenTtlMs ?? 3_600_000);
     if (options.onTokenIssued) this.tokens.onIssued(options.onTokenIssued);
     const hooks = this.hooks;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Handler, HttpError, notFound, repoOf } from '../context.js';
 import { nodeId, repoShape, type ShapeContext, userShape } from '../shapes.js';
 import type { RepoState, Role } from '../state.js';
@@ -104,6 +105,44 @@ export const repoHandlers: Record<string, Handler> = {
         node_id: nodeId('Ref', repo.id),
         url: `${f.shapes.api}/repos/${repo.fullName}/git/refs/${ref}`,
         object: { type: 'commit', sha, url: `${f.shapes.api}/repos/${repo.fullName}/git/commits/${sha}` },
+      },
+    };
+  },
+
+  /**
+   * A file's content at `ref` (default: the default branch), read from the real git server through
+   * the `fileAt` hook. Only files are modelled: a path that is no file there (or no hook) is a 404.
+   */
+  'repos/get-content': async (req, f) => {
+    const repo = repoOf(req);
+    const path = (req.params.path ?? '').replace(/^\/+|\/+$/g, '');
+    const ref = req.query.get('ref') || repo.defaultBranch;
+    const text = path && f.hooks.fileAt ? await f.hooks.fileAt(repo.fullName, ref, path) : undefined;
+    if (text === undefined) throw notFound();
+    const bytes = Buffer.from(text, 'utf8');
+    const sha = createHash('sha1')
+      .update(Buffer.concat([Buffer.from(`blob ${bytes.length}\0`), bytes]))
+      .digest('hex');
+    const self = `${f.shapes.api}/repos/${repo.fullName}/contents/${path}?ref=${encodeURIComponent(ref)}`;
+    const git = `${f.shapes.api}/repos/${repo.fullName}/git/blobs/${sha}`;
+    const html = `${f.shapes.web}/${repo.fullName}/blob/${ref}/${path}`;
+    // GitHub wraps base64 content at 60 characters per line.
+    const content = (bytes.toString('base64').match(/.{1,60}/g) ?? ['']).join('\n');
+    return {
+      status: 200,
+      body: {
+        type: 'file',
+        encoding: 'base64',
+        size: bytes.length,
+        name: path.split('/').pop(),
+        path,
+        content: content ? `${content}\n` : '',
+        sha,
+        url: self,
+        git_url: git,
+        html_url: html,
+        download_url: `${f.shapes.web}/${repo.fullName}/raw/${ref}/${path}`,
+        _links: { self, git, html },
       },
     };
   },

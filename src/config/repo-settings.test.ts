@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { authorize } from '../commands/authorize.js';
+import { branchName } from '../git/branch-name.js';
+import {
+  isAllowedUser,
+  loadRepoSettings,
+  parseRepoSettings,
+  renderSettingsProblems,
+} from './repo-settings.js';
+
+const op = {
+  allowedAgents: ['command', 'claude'],
+  triggerLabel: 'forge',
+  repoTriggerLabels: ['ai'],
+  turnTimeout: 60 * 60_000,
+};
+
+describe('parseRepoSettings', () => {
+  test('reads every key', () => {
+    const { settings, problems } = parseRepoSettings(
+      [
+        'triggerLabel: AI',
+        'agent: Claude',
+        'model: provider/model-1',
+        'pullRequests: draft',
+        'branchPrefix: ai/',
+        'allowedUsers: [alice, Maya]',
+        'setup:',
+        '  - npm ci',
+        '  - echo ok > x',
+        'testCommand: npm test',
+        'instructions: |',
+        '  Use tabs.',
+        'limits:',
+        '  turnTimeout: 20m',
+      ].join('\n'),
+      op,
+    );
+    assert.deepEqual(problems, []);
+    assert.deepEqual(settings, {
+      triggerLabel: 'AI',
+      agent: 'claude',
+      model: 'provider/model-1',
+      pullRequests: 'draft',
+      branchPrefix: 'ai/',
+      allowedUsers: ['alice', 'Maya'],
+      setup: ['npm ci', 'echo ok > x'],
+      testCommand: 'npm test',
+      instructions: 'Use tabs.',
+      limits: { turnTimeoutMs: 20 * 60_000 },
+    });
+  });
+
+  test('an empty file, comments only, or a single setup string', () => {
+    assert.deepEqual(parseRepoSettings('', op), { settings: {}, problems: [] });
+    assert.deepEqual(parseRepoSettings('# nothing\n', op), { settings: {}, problems: [] });
+    assert.deepEqual(parseRepoSettings('setup: make deps\nallowedUsers: alice\n', op).settings, {
+      setup: ['make deps'],
+      allowedUsers: ['alice'],
+    });
+  });
+
+  test('clamps limits.turnTimeout to the operator maximum', () => {
+    const { settings, problems } = parseRepoSettings('limits:\n  turnTimeout: 7d\n', op);
+    assert.deepEqual(problems, []);
+    assert.equal(settings.limits?.turnTimeoutMs, op.turnTimeout);
+  });
+
+  test('invalid YAML: one problem naming the file, and defaults', () => {
+    const { settings, problems } = parseRepoSettings('pullRequests: [draft\n', op);
+    assert.deepEqual(settings, {});
+    assert.equal(problems.length, 1);
+    assert.match(problems[0]!, /`\.github\/forge\.yml` is not valid YAML/);
+    const scalar = parseRepoSettings('just text', op);
+    assert.match(scalar.problems[0]!, /must be a YAML mapping/);
+  });
+
+  test('drops only the bad keys, naming key and expected form', () => {
+    const { settings, problems } = parseRepoSettings(
+      [
+        'pullRequests: yes',
+        'agent: evil',
+        'model: "rm -rf /"',
+        'branchPrefix: "../x"',
+        'allowedUsers: ["al ice"]',
+        'triggerLabel: deploy',
+        'colour: blue',
+        'limits: { turnTimeout: soon, memory: 2g }',
+        'testCommand: npm test',
+      ].join('\n'),
+      op,
+    );
+    assert.deepEqual(settings, { testCommand: 'npm test' });
+    const all = problems.join('\n');
+    assert.match(all, /`pullRequests`: expected `draft` or `ready` \(got "yes"\)/);
+    assert.match(all, /`agent`: expected one of the agents this Forge allows: `command`, `claude`/);
+    assert.match(all, /`model`: expected a model name/);
+    assert.match(all, /`branchPrefix`: expected a valid git branch name prefix/);
+    assert.match(all, /`allowedUsers`: expected GitHub logins/);
+    assert.match(all, /`triggerLabel`: expected one of the labels .*`forge`, `ai`/);
+    assert.match(all, /unknown key `colour`/);
+    assert.match(all, /`limits.turnTimeout`: expected a duration/);
+    assert.match(all, /unknown key `limits.memory`/);
+    assert.equal(problems.length, 9);
+    assert.ok(problems.every((p) => p.startsWith('`.github/forge.yml`')));
+  });
+
+  test('renderSettingsProblems lists the problems and says the turn runs', () => {
+    const body = renderSettingsProblems(['`.github/forge.yml`: unknown key `x`.'], 'main');
+    assert.match(body, /read from `main`/);
+    assert.match(body, /- `\.github\/forge\.yml`: unknown key `x`\./);
+    assert.match(body, /The turn runs anyway/);
+  });
+});
+
+describe('loadRepoSettings', () => {
+  test('reads the file at the ref it is given; no file is no settings', async () => {
+    const asked: string[] = [];
+    const forge = {
+      async readFile(path: string, ref: string) {
+        asked.push(`${ref}:${path}`);
+        return ref === 'main' ? 'pullRequests: ready\n' : undefined;
+      },
+    };
+    assert.deepEqual(await loadRepoSettings(forge, 'main', op), {
+      settings: { pullRequests: 'ready' },
+      problems: [],
+    });
+    assert.deepEqual(await loadRepoSettings(forge, 'dev', op), { settings: {}, problems: [] });
+    assert.deepEqual(asked, ['main:.github/forge.yml', 'dev:.github/forge.yml']);
+  });
+
+  test('a failed read throws (allowedUsers is never skipped silently)', async () => {
+    const forge = {
+      async readFile(): Promise<string | undefined> {
+        throw Object.assign(new Error('boom'), { status: 500 });
+      },
+    };
+    await assert.rejects(loadRepoSettings(forge, 'main', op), /boom/);
+  });
+});
+
+describe('allowedUsers narrows, never widens', () => {
+  const actor = (login: string) => ({ login, id: 1, isBot: false });
+  test('a listed writer is allowed, an unlisted writer refused, a listed reader still refused', () => {
+    const allowedUsers = ['Alice'];
+    assert.equal(
+      authorize({ actor: actor('alice'), permission: 'write', botLogins: [], allowedUsers }).decision,
+      'allow',
+    );
+    const refused = authorize({ actor: actor('maya'), permission: 'admin', botLogins: [], allowedUsers });
+    assert.equal(refused.decision, 'refuse');
+    assert.match(refused.decision === 'refuse' ? refused.reply : '', /allowedUsers/);
+    assert.equal(
+      authorize({ actor: actor('alice'), permission: 'read', botLogins: [], allowedUsers }).decision,
+      'refuse',
+    );
+    assert.equal(isAllowedUser({}, 'anyone'), true);
+    assert.equal(isAllowedUser({ allowedUsers: ['a'] }, 'b'), false);
+  });
+});
+
+describe('branchName with a prefix', () => {
+  test('uses the prefix, and rejects one that makes an invalid name', async () => {
+    assert.equal(await branchName(7, 'Fix it', async () => false, 'ai-'), 'ai-7-fix-it');
+    assert.equal(await branchName(7, 'Fix it', async () => false), 'forge/7-fix-it');
+    await assert.rejects(
+      branchName(7, 'Fix it', async () => false, 'a..b/'),
+      /invalid branch name prefix/,
+    );
+  });
+});
