@@ -251,13 +251,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       );
     },
     async settled(number, turns = 1, timeoutMs = 30_000) {
-      const repoRef = {
-        forge: 'github' as const,
-        path: REPO,
-        cloneUrl: '',
-        defaultBranch: 'main',
-        webUrl: '',
-      };
       let found: import('../../src/tasks/types.js').Task | undefined;
       // The worker's last act for a turn is its closing log note, written after the final forge writes.
       await waitFor(
