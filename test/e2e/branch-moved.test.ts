@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { waitFor } from '../kit/fake-github/wait.js';
-import { type Harness, REPO, REPO_REF, startHarness } from './harness.js';
+import { type Harness, REPO, REPO_REF, useHarness } from './harness.js';
 
 const GIT_REPO = `${REPO}.git`;
 
@@ -9,14 +9,8 @@ const GIT_REPO = `${REPO}.git`;
 describe('the branch moves during a turn', () => {
   let h: Harness;
 
-  before(async () => {
-    h = await startHarness();
-  });
-  after(async () => {
-    await h?.close();
-  });
-  afterEach(() => {
-    h.github.assertNoViolations();
+  useHarness((started) => {
+    h = started;
   });
 
   /** A task with a PR from a first turn, then a slow follow-up turn; `push` runs while its agent works. */

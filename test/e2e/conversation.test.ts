@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { waitFor } from '../kit/fake-github/wait.js';
-import { type Harness, REPO, REPO_REF, startHarness } from './harness.js';
+import { type Harness, REPO, REPO_REF, useHarness } from './harness.js';
 
 /** Conversation commands end to end: `/forge plan`, `/forge approve` and `/forge continue`. */
 describe('conversation commands: plan, approve, continue', () => {
   let h: Harness;
-  const newIssue = (title: string, body = 'Details.') =>
-    h.github.addIssue(REPO, { title, body, user: 'alice' }).number;
   const stickyOf = (issue: number, taskId: string) =>
     h.github.comments(REPO, issue).find((c) => c.body.includes(`<!-- forge:task:${taskId}:${issue} -->`));
   const forgeBranches = async (issue: number) =>
@@ -26,18 +24,12 @@ describe('conversation commands: plan, approve, continue', () => {
       { what: `a reply matching ${pattern} on #${issue}` },
     );
 
-  before(async () => {
-    h = await startHarness();
-  });
-  after(async () => {
-    await h?.close();
-  });
-  afterEach(() => {
-    h.github.assertNoViolations();
+  useHarness((started) => {
+    h = started;
   });
 
   test('plan posts the plan and creates nothing; approve runs it with the plan and the edits', async () => {
-    const issue = newIssue('Add a changelog');
+    const issue = h.newIssue('Add a changelog');
     await h.comment({ number: issue, body: '/forge plan add a changelog entry [plan] [prompt]' });
     const planned = await h.settled(issue);
     const planTurn = planned.turns[0]!;
@@ -98,7 +90,7 @@ describe('conversation commands: plan, approve, continue', () => {
   });
 
   test('a plan turn whose agent changes files anyway commits nothing and says what it left out', async () => {
-    const issue = newIssue('Sneaky');
+    const issue = h.newIssue('Sneaky');
     await h.comment({ number: issue, body: '/forge plan tidy the readme [prompt]' });
     const task = await h.settled(issue);
     const turn = task.turns[0]!;
@@ -116,7 +108,7 @@ describe('conversation commands: plan, approve, continue', () => {
   });
 
   test('/forge continue after /forge stop runs a new turn that builds on the WIP commit', async () => {
-    const issue = newIssue('Long job');
+    const issue = h.newIssue('Long job');
     await h.comment({ number: issue, body: '/forge a long job [slow:30] [prompt]' });
     await waitFor(async () => {
       const task = await h.forge.store.findByNumber(REPO_REF, issue);
@@ -166,7 +158,7 @@ describe('conversation commands: plan, approve, continue', () => {
   });
 
   test('approve without a pending plan gets a one-line reply and starts nothing', async () => {
-    const issue = newIssue('No plan');
+    const issue = h.newIssue('No plan');
     await h.comment({ number: issue, body: '/forge approve' });
     const reply = await replyMatching(issue, /no plan waiting for approval/);
     assert.match(reply.body, /`\/forge plan <instruction>` first/);
@@ -175,7 +167,7 @@ describe('conversation commands: plan, approve, continue', () => {
   });
 
   test('continue with nothing to continue gets a one-line reply', async () => {
-    const issue = newIssue('Nothing to continue');
+    const issue = h.newIssue('Nothing to continue');
     await h.comment({ number: issue, body: '/forge continue' });
     const none = await replyMatching(issue, /nothing to continue here/);
     assert.doesNotMatch(none.body, /\n/);

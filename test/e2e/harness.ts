@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
+import { after, afterEach, before } from 'node:test';
 import { type ForgeOverrides, type RunningForge, startForge } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
 import { FakeGitHub } from '../kit/fake-github/index.js';
@@ -65,6 +66,8 @@ export interface Harness {
     deliveryId?: string,
     secret?: string,
   ): Promise<{ status: number; deliveryId: string }>;
+  /** Opens an issue in the fake as alice and returns its number. */
+  newIssue(title: string, body?: string): number;
   /** Waits until no request reached the fake GitHub for `ms` (the worker is done with earlier work). */
   quiet(ms?: number): Promise<void>;
   /** Waits until the task on `number` has `turns` turns, all finished, and returns it. */
@@ -239,6 +242,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       });
       return deliver('pull_request', payload);
     },
+    newIssue(title, body = 'Details.') {
+      return github.addIssue(REPO, { title, body, user: 'alice' }).number;
+    },
     async quiet(ms = 600) {
       await waitFor(
         async () => {
@@ -279,4 +285,22 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   };
   return harness;
+}
+
+/**
+ * One harness per test file: started before the first test, closed after the last, and the fake
+ * GitHub's protocol violations checked after every test. `use` receives the started harness.
+ */
+export function useHarness(use: (h: Harness) => void, options: HarnessOptions = {}): void {
+  let h: Harness | undefined;
+  before(async () => {
+    h = await startHarness(options);
+    use(h);
+  });
+  after(async () => {
+    await h?.close();
+  });
+  afterEach(() => {
+    h?.github.assertNoViolations();
+  });
 }

@@ -1,26 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { waitFor } from '../kit/fake-github/wait.js';
-import { type Harness, REPO, REPO_REF, startHarness } from './harness.js';
+import { type Harness, REPO, REPO_REF, useHarness } from './harness.js';
 
 /** The webhook side end to end: who may trigger, duplicates, signatures, commands and refusals. */
 describe('webhook intake, authorization and commands (GitHub)', () => {
   let h: Harness;
-  const newIssue = (title: string, body = 'Details.') =>
-    h.github.addIssue(REPO, { title, body, user: 'alice' }).number;
 
-  before(async () => {
-    h = await startHarness();
-  });
-  after(async () => {
-    await h?.close();
-  });
-  afterEach(() => {
-    h.github.assertNoViolations();
+  useHarness((started) => {
+    h = started;
   });
 
   test('a user without write access gets one short reply and nothing runs', async () => {
-    const issue = newIssue('Reader');
+    const issue = h.newIssue('Reader');
     await h.quiet();
     const before = h.github.writes().length;
     await h.comment({ number: issue, body: '/forge do something', user: 'rita' });
@@ -44,7 +36,7 @@ describe('webhook intake, authorization and commands (GitHub)', () => {
   });
 
   test('bots are ignored silently, including Forge itself', async () => {
-    const issue = newIssue('Bots');
+    const issue = h.newIssue('Bots');
     await h.quiet();
     const callsBefore = h.github.calls.length;
     const a = await h.comment({
@@ -66,7 +58,7 @@ describe('webhook intake, authorization and commands (GitHub)', () => {
   });
 
   test('a bad signature is rejected and nothing is queued', async () => {
-    const issue = newIssue('Forged');
+    const issue = h.newIssue('Forged');
     await h.quiet();
     const callsBefore = h.github.calls.length;
     const res = await h.deliver(
@@ -88,7 +80,7 @@ describe('webhook intake, authorization and commands (GitHub)', () => {
   });
 
   test('the same delivery twice starts one turn', async () => {
-    const issue = newIssue('Twice');
+    const issue = h.newIssue('Twice');
     const { id: commentId } = h.github.addComment(REPO, issue, { body: '/forge only once', user: 'alice' });
     const { issueCommentCreated } = await import('../kit/webhooks.js');
     const payload = issueCommentCreated({
@@ -132,7 +124,7 @@ describe('webhook intake, authorization and commands (GitHub)', () => {
   });
 
   test('help, status and commands with extra text get the right answers', async () => {
-    const issue = newIssue('Commands');
+    const issue = h.newIssue('Commands');
     await h.comment({ number: issue, body: '/forge help' });
     await h.comment({ number: issue, body: '/forge status' });
     await h.comment({ number: issue, body: '/forge stop now please' });
@@ -150,7 +142,7 @@ describe('webhook intake, authorization and commands (GitHub)', () => {
   });
 
   test('an edited comment never triggers', async () => {
-    const issue = newIssue('Edited');
+    const issue = h.newIssue('Edited');
     const { examplePayload } = await import('../kit/webhooks.js');
     const payload = examplePayload('issue_comment', 'edited');
     payload.comment.body = '/forge do it';

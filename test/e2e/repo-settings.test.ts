@@ -7,8 +7,6 @@ import { type Harness, REPO, REPO_REF, startHarness } from './harness.js';
 /** `.github/forge.yml` end to end: read from the default branch only, applied, and reported when wrong. */
 describe('per-repository settings (.github/forge.yml)', () => {
   let h: Harness;
-  const newIssue = (title: string, body = 'Details.') =>
-    h.github.addIssue(REPO, { title, body, user: 'alice' }).number;
   /** Commits (or, with null, deletes) the settings file on `branch` (default: main). */
   const settingsFile = (text: string | null, branch = 'main') =>
     h.git.pushAs(`${REPO}.git`, branch, { '.github/forge.yml': text }, 'Forge settings');
@@ -39,7 +37,7 @@ describe('per-repository settings (.github/forge.yml)', () => {
         '  turnTimeout: 5m',
       ].join('\n'),
     );
-    const issue = newIssue('Settings apply');
+    const issue = h.newIssue('Settings apply');
     await h.comment({ number: issue, body: '/forge [prompt] add an entry' });
     const task = await h.settled(issue);
     const turn = task.turns[0]!;
@@ -75,7 +73,7 @@ describe('per-repository settings (.github/forge.yml)', () => {
   });
 
   test('a .github/forge.yml pushed only to a PR head is ignored', async () => {
-    const issue = newIssue('Head settings');
+    const issue = h.newIssue('Head settings');
     await h.comment({ number: issue, body: '/forge first change' });
     const first = await h.settled(issue);
     assert.equal(first.turns[0]!.state, 'completed', first.turns[0]!.error);
@@ -106,7 +104,7 @@ describe('per-repository settings (.github/forge.yml)', () => {
 
   test('an unknown key or a bad value: one comment naming it, and the turn runs with the valid keys', async () => {
     await settingsFile('pullRequests: draft\ncolour: blue\nagent: gpt-9000\n');
-    const issue = newIssue('Unknown key');
+    const issue = h.newIssue('Unknown key');
     await h.comment({ number: issue, body: '/forge add an entry' });
     const task = await h.settled(issue);
     assert.equal(task.turns[0]!.state, 'completed', task.turns[0]!.error);
@@ -123,7 +121,7 @@ describe('per-repository settings (.github/forge.yml)', () => {
 
   test('invalid YAML: one clear comment, and the turn runs with the defaults', async () => {
     await settingsFile('pullRequests: [draft\nbranchPrefix: ai/\n');
-    const issue = newIssue('Broken yaml');
+    const issue = h.newIssue('Broken yaml');
     await h.comment({ number: issue, body: '/forge add an entry' });
     const task = await h.settled(issue);
     assert.equal(task.turns[0]!.state, 'completed', task.turns[0]!.error);
@@ -138,7 +136,7 @@ describe('per-repository settings (.github/forge.yml)', () => {
 
   test('allowedUsers refuses a writer not on the list with one reply; a listed writer runs', async () => {
     await settingsFile('allowedUsers:\n  - maya\n');
-    const issue = newIssue('Only maya');
+    const issue = h.newIssue('Only maya');
     await h.comment({ number: issue, body: '/forge do it', user: 'alice' });
     await waitFor(() => h.github.comments(REPO, issue).some((c) => c.body.includes('allowedUsers')), 15_000, {
       what: 'the refusal',
@@ -157,7 +155,7 @@ describe('per-repository settings (.github/forge.yml)', () => {
 
   test("triggerLabel: the repository's label starts a task, the operator's no longer does there", async () => {
     await settingsFile('triggerLabel: ai\n');
-    const issue = newIssue('Labelled work', 'Write docs');
+    const issue = h.newIssue('Labelled work', 'Write docs');
     await h.label({ number: issue, label: 'forge' });
     await h.quiet();
     assert.equal(await h.forge.store.findByNumber(REPO_REF, issue), undefined);

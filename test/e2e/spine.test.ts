@@ -1,28 +1,20 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { waitFor } from '../kit/fake-github/wait.js';
-import { type Harness, REPO, REPO_REF, startHarness } from './harness.js';
+import { type Harness, REPO, REPO_REF, useHarness } from './harness.js';
 
 /** Every scenario of the spine issue, end to end: real Forge HTTP server and worker, real Redis, real git. */
 describe('from a /forge comment to a pull request (GitHub)', () => {
   let h: Harness;
-  const newIssue = (title: string, body = 'Details.') =>
-    h.github.addIssue(REPO, { title, body, user: 'alice' }).number;
 
-  before(async () => {
-    h = await startHarness();
-  });
-  after(async () => {
-    await h?.close();
-  });
-  afterEach(() => {
-    h.github.assertNoViolations();
+  useHarness((started) => {
+    h = started;
   });
 
   test('a comment becomes a PR with the agent change, a 👀, a sticky comment and a green check', async () => {
-    const issue = newIssue('Add a changelog');
+    const issue = h.newIssue('Add a changelog');
     const started = Date.now();
     const res = await h.comment({ number: issue, body: '/forge add a changelog entry' });
     assert.equal(res.status, 200);
@@ -70,7 +62,7 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
   });
 
   test('the trigger label starts a task with the issue as the instruction', async () => {
-    const issue = newIssue('Document the API', 'Write docs for answer()');
+    const issue = h.newIssue('Document the API', 'Write docs for answer()');
     const res = await h.label({ number: issue });
     assert.equal(res.status, 200);
     const task = await h.settled(issue);
@@ -80,7 +72,7 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
   });
 
   test('a follow-up on the PR runs a new turn on the same branch and pushes a new commit', async () => {
-    const issue = newIssue('Follow me');
+    const issue = h.newIssue('Follow me');
     await h.comment({ number: issue, body: '/forge first change' });
     const first = await h.settled(issue);
     const pr = first.changeRequest!.number;
@@ -106,7 +98,7 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
   });
 
   test('a /forge in a PR review thread runs a turn on the PR and replies in that thread', async () => {
-    const issue = newIssue('Review me');
+    const issue = h.newIssue('Review me');
     await h.comment({ number: issue, body: '/forge first draft' });
     const first = await h.settled(issue);
     const pr = first.changeRequest!.number;
@@ -138,7 +130,7 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
   });
 
   test('an agent that exits non-zero fails the check run and the comment says why; its work is kept', async () => {
-    const issue = newIssue('Break it');
+    const issue = h.newIssue('Break it');
     await h.comment({ number: issue, body: '/forge try this [fail]' });
     const task = await h.settled(issue);
     const turn = task.turns[0]!;
@@ -156,7 +148,7 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
   });
 
   test('an agent that changes nothing opens no PR, and the reply says so', async () => {
-    const issue = newIssue('Nothing');
+    const issue = h.newIssue('Nothing');
     await h.comment({ number: issue, body: '/forge check it [noop]' });
     const task = await h.settled(issue);
     assert.equal(task.turns[0]!.state, 'completed');
@@ -173,7 +165,7 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
   });
 
   test('/forge stop mid-turn pushes a WIP commit and ends the turn cancelled', async () => {
-    const issue = newIssue('Long job');
+    const issue = h.newIssue('Long job');
     await h.comment({ number: issue, body: '/forge a long job [slow:30]' });
     await waitFor(
       async () => (await h.forge.store.findByNumber(REPO_REF, issue))?.turns[0]?.state === 'running',
@@ -200,7 +192,7 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
   });
 
   test('a comment while a turn runs is queued, answered with its place in line, and runs next', async () => {
-    const issue = newIssue('Queue me');
+    const issue = h.newIssue('Queue me');
     await h.comment({ number: issue, body: '/forge first, slowly [slow:3]' });
     await waitFor(
       async () => (await h.forge.store.findByNumber(REPO_REF, issue))?.turns[0]?.state === 'running',
@@ -255,7 +247,7 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
   });
 
   test('git hooks and config planted by the agent never run on the host', async () => {
-    const issue = newIssue('Hooks');
+    const issue = h.newIssue('Hooks');
     const marker = join(h.workspace, 'pwned-marker');
     await h.comment({ number: issue, body: `/forge plant things [hook:${marker}]` });
     const task = await h.settled(issue);
@@ -265,7 +257,7 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
   });
 
   test('workflow changes are left out of the commit and listed', async () => {
-    const issue = newIssue('Workflows');
+    const issue = h.newIssue('Workflows');
     await h.comment({ number: issue, body: '/forge touch ci [workflow]' });
     const task = await h.settled(issue);
     const turn = task.turns[0]!;
@@ -277,7 +269,7 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
   });
 
   test('merging the PR ends the task; a new comment on the issue starts a new one', async () => {
-    const issue = newIssue('Merge me');
+    const issue = h.newIssue('Merge me');
     await h.comment({ number: issue, body: '/forge do it' });
     const task = await h.settled(issue);
     await h.closePull(task.changeRequest!.number, true);
