@@ -117,6 +117,31 @@ export interface ForgeWords {
   issueRef(n: number): string;
 }
 
+export interface FeedbackComment {
+  author: string;
+  body: string;
+  createdAt: string;
+  url?: string;
+}
+
+/** An unresolved review thread; `threadId` is what `replyInThread` takes. */
+export interface ReviewThreadFeedback {
+  threadId: string;
+  path?: string;
+  line?: number;
+  comments: FeedbackComment[];
+}
+
+/** Everything reviewers said on a change request that is still open for the agent to address. */
+export interface ReviewFeedback {
+  /** Unresolved review threads only (resolved ones are done). */
+  threads: ReviewThreadFeedback[];
+  /** Submitted reviews that have a body. */
+  reviews: (FeedbackComment & { state: string })[];
+  /** Conversation comments. */
+  comments: FeedbackComment[];
+}
+
 /**
  * One instance per repository (and installation). Reads, and idempotent writes.
  * Implemented by GitHubForge and (later) GitLabForge; both pass test/contract.
@@ -147,6 +172,8 @@ export interface Forge {
   ensureComment(issueNumber: number, marker: string, body: string, knownId?: number): Promise<{ id: number }>;
   /** Reply inside a change request's review thread (`threadId` from the normalized event). */
   replyInThread(number: number, threadId: string, body: string): Promise<{ id: number }>;
+  /** All review feedback on a change request, every page of it. */
+  listReviewFeedback?(number: number): Promise<ReviewFeedback>;
   /** Create or update the progress check (GitHub check run / GitLab commit status). */
   reportCheck(report: CheckReport, knownId?: number): Promise<{ id: number }>;
 
