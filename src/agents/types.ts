@@ -23,8 +23,28 @@ export interface AgentRunInput {
   sessionId?: string;
 }
 
+/**
+ * How the agent reaches its model: Forge's model gateway, never the provider directly. Base URLs
+ * follow each CLI's own convention (the OpenAI one stands for `.../v1`). The token is valid only at
+ * the gateway and only while the turn runs; the real provider keys never enter the sandbox.
+ */
+export interface ModelAccess {
+  /** For `ANTHROPIC_BASE_URL` (requests go to `<base>/v1/messages`). */
+  anthropicBaseUrl: string;
+  /** For `OPENAI_BASE_URL` and OpenAI-compatible providers (requests go to `<base>/responses`, `<base>/chat/completions`). */
+  openaiBaseUrl: string;
+  /** For `GOOGLE_GEMINI_BASE_URL` (requests go to `<base>/v1beta/models/...`). */
+  geminiBaseUrl: string;
+  /** Use as the API key for whichever provider the CLI talks to. */
+  token: string;
+  /** HTTP(S) proxy for everything else the agent reaches (egress allowlist), as `http://user:pass@host:port`. */
+  proxyUrl?: string;
+}
+
 export interface AgentRunContext {
   session: SandboxSession;
+  /** Absent only for agents that need no model (the `command` agent). */
+  model?: ModelAccess;
   signal: AbortSignal;
   timeoutMs: number;
   idleTimeoutMs?: number;
