@@ -56,10 +56,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push(`${unknown} (in ${env.FORGE_CONFIG}): unknown setting`);
     }
   }
+  // The default agent is always allowed; the list only adds choices.
+  if (typeof out.agent === 'string' && Array.isArray(out.allowedAgents)) {
+    out.allowedAgents = [...new Set([out.agent, ...out.allowedAgents])];
+  }
   const role = out.role;
-  if (role !== 'web' && out.agent === 'command' && out.agentCommand === undefined) {
+  const allowed = (out.allowedAgents as string[] | undefined) ?? [];
+  if (role !== 'web' && allowed.includes('command') && out.agentCommand === undefined) {
     problems.push(
-      'FORGE_AGENT_COMMAND: required when FORGE_AGENT is `command` (a shell command run in the checkout)',
+      'FORGE_AGENT_COMMAND: required when the `command` agent is allowed (FORGE_AGENT or FORGE_ALLOWED_AGENTS): a shell command run in the checkout',
     );
   }
   if (problems.length) throw new ConfigError(problems);

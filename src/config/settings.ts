@@ -30,6 +30,31 @@ const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 
+export const AGENT_NAMES = ['claude-code', 'codex', 'gemini', 'opencode', 'command'] as const;
+export type AgentName = (typeof AGENT_NAMES)[number];
+
+/** `a=b,c=d` (or a YAML mapping) → { a: 'b', c: 'd' }. */
+const pairs = (form: string) =>
+  z.union([z.string(), z.record(z.string(), z.string())]).transform((v, ctx) => {
+    if (typeof v !== 'string') return v;
+    const out: Record<string, string> = {};
+    for (const item of v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      const eq = item.indexOf('=');
+      if (eq <= 0 || eq === item.length - 1) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected ${form} pairs separated by commas (got "${item}")`,
+        });
+        return z.NEVER;
+      }
+      out[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
+    }
+    return out;
+  });
+
 const url = z.url({ message: 'expected an absolute URL such as https://forge.example.com' });
 
 export interface SettingDef {
@@ -130,28 +155,190 @@ export const SETTINGS = {
     env: 'FORGE_SANDBOX',
     yaml: 'sandbox',
     default: 'local',
-    meaning: '`local` runs the agent as a host process (development only); `docker` is planned.',
-    schema: z.enum(['local']),
+    meaning:
+      '`docker` runs each turn in a hardened container (production); `local` runs the agent as a host process with access to its files and network (development only).',
+    schema: z.enum(['local', 'docker']),
+  },
+  agentImage: {
+    env: 'FORGE_AGENT_IMAGE',
+    yaml: 'agentImage',
+    default: 'forge-agent:latest',
+    meaning:
+      'Image the Docker sandbox runs agents in (`docker/Dockerfile.agent` builds one with all four CLIs).',
+    schema: z.string().min(1),
+  },
+  agentImages: {
+    env: 'FORGE_AGENT_IMAGES',
+    yaml: 'agentImages',
+    default: '',
+    meaning: 'Per-agent images that override `FORGE_AGENT_IMAGE`, as `agent=image` pairs (comma-separated).',
+    schema: pairs('agent=image'),
+  },
+  sandboxUser: {
+    env: 'FORGE_SANDBOX_USER',
+    yaml: 'sandboxUser',
+    default: '1000:1000',
+    meaning: 'uid:gid the agent runs as inside the container (never root).',
+    schema: z
+      .string()
+      .regex(/^[1-9]\d{0,9}:\d{1,10}$/, 'expected uid:gid with a non-zero uid, such as 1000:1000'),
+  },
+  sandboxNetwork: {
+    env: 'FORGE_SANDBOX_NETWORK',
+    yaml: 'sandboxNetwork',
+    default: 'none',
+    meaning:
+      'Docker network of agent containers: an internal network that reaches only the gateway (see docs/gateway.md), `none`, or `host` (tests only).',
+    schema: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'expected a Docker network name'),
+  },
+  sandboxMemory: {
+    env: 'FORGE_SANDBOX_MEMORY_MB',
+    yaml: 'sandboxMemoryMb',
+    default: '4096',
+    meaning: 'Memory limit of an agent container, in MiB.',
+    schema: int(64, 1_048_576),
+  },
+  sandboxCpus: {
+    env: 'FORGE_SANDBOX_CPUS',
+    yaml: 'sandboxCpus',
+    default: '2',
+    meaning: 'CPU limit of an agent container (cores, fractions allowed).',
+    schema: z.coerce.number({ message: 'expected a number of CPUs such as 1.5' }).positive().max(256),
+  },
+  sandboxPids: {
+    env: 'FORGE_SANDBOX_PIDS',
+    yaml: 'sandboxPids',
+    default: '1024',
+    meaning: 'Process limit of an agent container.',
+    schema: int(16, 1_000_000),
   },
   agent: {
     env: 'FORGE_AGENT',
     yaml: 'agent',
     default: 'command',
-    meaning: 'Default agent.',
-    schema: z.enum(['command']),
+    meaning:
+      'Default agent: `claude-code`, `codex`, `gemini`, `opencode`, or `command` (your own shell command).',
+    schema: z.enum(AGENT_NAMES),
   },
   allowedAgents: {
     env: 'FORGE_ALLOWED_AGENTS',
     yaml: 'allowedAgents',
-    default: 'command',
-    meaning: 'Agents a comment may pick with `--agent` (comma-separated).',
-    schema: list.pipe(z.array(z.enum(['command'])).min(1)),
+    default: '',
+    meaning:
+      'Agents a comment may pick with `--agent` (comma-separated); empty allows just `FORGE_AGENT`. A repository can only choose among these.',
+    schema: list.pipe(z.array(z.enum(AGENT_NAMES))),
+  },
+  agentModels: {
+    env: 'FORGE_AGENT_MODELS',
+    yaml: 'agentModels',
+    default: '',
+    meaning:
+      'Default model per agent as `agent=model` pairs (comma-separated); `--model` in a comment or `model` in a repository overrides it.',
+    schema: pairs('agent=model'),
   },
   agentCommand: {
     env: 'FORGE_AGENT_COMMAND',
     yaml: 'agentCommand',
     meaning: 'Shell command the `command` agent runs in the checkout (gets `FORGE_PROMPT_FILE`).',
     schema: z.string().min(1),
+  },
+  // The model gateway: agents reach their model only through it, so provider keys stay out of
+  // the sandbox. The variables are each CLI's own standard names; base URLs are the upstreams.
+  anthropicApiKey: {
+    env: 'ANTHROPIC_API_KEY',
+    meaning: 'Key the gateway uses for Anthropic (Claude Code). Never given to the agent.',
+    schema: z.string().min(1),
+    secret: true,
+  },
+  anthropicBaseUrl: {
+    env: 'ANTHROPIC_BASE_URL',
+    default: 'https://api.anthropic.com',
+    meaning: 'Anthropic API the gateway forwards to.',
+    schema: url,
+  },
+  openaiApiKey: {
+    env: 'OPENAI_API_KEY',
+    meaning:
+      'Key the gateway uses for OpenAI or an OpenAI-compatible provider (Codex, OpenCode). Never given to the agent.',
+    schema: z.string().min(1),
+    secret: true,
+  },
+  openaiBaseUrl: {
+    env: 'OPENAI_BASE_URL',
+    default: 'https://api.openai.com/v1',
+    meaning: 'OpenAI(-compatible) API the gateway forwards to, including `/v1`.',
+    schema: url,
+  },
+  geminiApiKey: {
+    env: 'GEMINI_API_KEY',
+    meaning: 'Key the gateway uses for Gemini (Gemini CLI). Never given to the agent.',
+    schema: z.string().min(1),
+    secret: true,
+  },
+  geminiBaseUrl: {
+    env: 'GOOGLE_GEMINI_BASE_URL',
+    default: 'https://generativelanguage.googleapis.com',
+    meaning: 'Gemini API the gateway forwards to.',
+    schema: url,
+  },
+  gatewayHost: {
+    env: 'FORGE_GATEWAY_HOST',
+    yaml: 'gatewayHost',
+    default: '127.0.0.1',
+    meaning:
+      "Address the worker's model gateway and egress proxy bind to (the agent network's side of the worker).",
+    schema: z.string().min(1),
+  },
+  gatewayPort: {
+    env: 'FORGE_GATEWAY_PORT',
+    yaml: 'gatewayPort',
+    default: '8089',
+    meaning: 'Port of the model gateway and egress proxy (0: any free port).',
+    schema: int(0, 65535),
+  },
+  gatewayUrl: {
+    env: 'FORGE_GATEWAY_URL',
+    yaml: 'gatewayUrl',
+    meaning:
+      'URL agents reach the gateway at, e.g. `http://worker:8089` on an internal Docker network (default: `http://<FORGE_GATEWAY_HOST>:<port>`).',
+    schema: url,
+  },
+  egressAllow: {
+    env: 'FORGE_EGRESS_ALLOW',
+    yaml: 'egressAllow',
+    default: '',
+    meaning:
+      'Hosts agents may reach through the egress proxy besides the gateway, e.g. `registry.npmjs.org,*.pypi.org` (comma-separated; everything else is refused and noted in the turn log).',
+    schema: list,
+  },
+  maxAgentSteps: {
+    env: 'FORGE_MAX_AGENT_STEPS',
+    yaml: 'maxAgentSteps',
+    default: '200',
+    meaning: 'Most model requests (agent steps) in one turn; at the cap the turn stops and its work is kept.',
+    schema: int(1, 100_000),
+  },
+  maxTaskCost: {
+    env: 'FORGE_MAX_TASK_COST_USD',
+    yaml: 'maxTaskCostUsd',
+    default: '25',
+    meaning: 'Most one task may spend on models over all its turns, in US dollars (measured by the gateway).',
+    schema: z.coerce.number({ message: 'expected an amount in US dollars such as 12.5' }).positive(),
+  },
+  maxRepoDailyCost: {
+    env: 'FORGE_MAX_REPO_DAILY_COST_USD',
+    yaml: 'maxRepoDailyCostUsd',
+    default: '100',
+    meaning: 'Most all tasks of one repository may spend on models per UTC day, in US dollars.',
+    schema: z.coerce.number({ message: 'expected an amount in US dollars such as 50' }).positive(),
+  },
+  maxTaskTokens: {
+    env: 'FORGE_MAX_TASK_TOKENS',
+    yaml: 'maxTaskTokens',
+    default: '50000000',
+    meaning:
+      'Most tokens (input + output) one task may use over all its turns; caps models without a known price too.',
+    schema: int(1, 2 ** 53),
   },
   triggerLabel: {
     env: 'FORGE_TRIGGER_LABEL',
