@@ -78,6 +78,7 @@ export function renderSticky(task: Task, turn: Turn, view: TurnView, words: Forg
     : 0;
   const footer = [
     turn.startedAt ? `⏱ ${formatDuration(Math.max(0, elapsed))}` : undefined,
+    usageLine(task, turn),
     view.logUrl ? `[log](${view.logUrl})` : undefined,
   ]
     .filter(Boolean)
@@ -218,6 +219,12 @@ export function renderPullRequestBody(task: Task, turn: Turn, words: ForgeWords)
     `Requested by @${turn.requestedBy} in ${words.issueRef(task.issueNumber)}: ${oneLine(turn.instruction, 300)}`,
   ];
   if (turn.summary) lines.push('', '### What the agent did', '', turn.summary);
+  const usage = usageLine(task, turn);
+  if (usage)
+    lines.push(
+      '',
+      `<sub>${usage}${turn.options.agent ? ` · ${turn.options.agent}` : ''}${turn.options.model ? ` (${turn.options.model})` : ''}</sub>`,
+    );
   if (turn.excludedPaths?.length) {
     lines.push(
       '',
@@ -229,6 +236,31 @@ export function renderPullRequestBody(task: Task, turn: Turn, words: ForgeWords)
     `<sub>Opened by Forge · task \`${task.id}\`. Comment \`/forge <instruction>\` here to ask for changes.</sub>`,
   );
   return lines.join('\n');
+}
+
+/** Tokens and cost of the turn (as the model gateway measured them), and the task's total. */
+export function usageLine(task: Task, turn: Turn): string | undefined {
+  const u = turn.usage;
+  if (!u) return undefined;
+  const turnPart = `${compact(u.inputTokens)} tokens in, ${compact(u.outputTokens)} out${u.costUsd !== undefined ? `, ${money(u.costUsd)}` : ''}`;
+  const all = task.turns.filter((t) => t.usage && t.n !== turn.n);
+  if (!all.length) return `🪙 ${turnPart}`;
+  const cost = [turn, ...all].reduce((sum, t) => sum + (t.usage?.costUsd ?? 0), 0);
+  const tokens = [turn, ...all].reduce(
+    (sum, t) => sum + (t.usage ? t.usage.inputTokens + t.usage.outputTokens : 0),
+    0,
+  );
+  return `🪙 ${turnPart} · task: ${compact(tokens)} tokens${cost > 0 ? `, ${money(cost)}` : ''}`;
+}
+
+function compact(n: number): string {
+  if (n < 1000) return String(n);
+  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
+  return `${(n / 1_000_000).toFixed(1)}M`;
+}
+
+function money(usd: number): string {
+  return usd < 0.01 && usd > 0 ? '<$0.01' : `$${usd.toFixed(2)}`;
 }
 
 export function oneLine(text: string, max: number): string {
