@@ -159,6 +159,14 @@ export const SETTINGS = {
       '`docker` runs each turn in a hardened container (production); `local` runs the agent as a host process with access to its files and network (development only).',
     schema: z.enum(['local', 'docker']),
   },
+  dockerHost: {
+    env: 'DOCKER_HOST',
+    meaning:
+      'Docker engine for `FORGE_SANDBOX=docker`, e.g. `unix:///var/run/docker.sock` or `tcp://127.0.0.1:2375` (default: the local socket).',
+    schema: z
+      .string()
+      .regex(/^(unix|tcp|http|https|ssh):\/\/./, 'expected unix:///path/to/docker.sock or tcp://host:port'),
+  },
   agentImage: {
     env: 'FORGE_AGENT_IMAGE',
     yaml: 'agentImage',
