@@ -49,8 +49,10 @@ export interface ExecResult {
 export interface SandboxSession {
   /** Path of the checkout as the command sees it. */
   readonly workdir: string;
-  /** Path of the agent's home as the command sees it. */
+  /** Path of the agent's home as the command sees it (kept per task: CLI sessions live here). */
   readonly homeDir: string;
+  /** Host path of that home directory (runners write CLI configuration files through it). */
+  readonly hostHomeDir: string;
   /** Path of a per-turn scratch directory for prompt files, as the command sees it. */
   readonly scratchDir: string;
   /** Host path of that scratch directory (to write prompt files into). */

@@ -86,6 +86,7 @@ interface RunningExec {
 export class LocalSandboxSession implements SandboxSession {
   readonly workdir: string;
   readonly homeDir: string;
+  readonly hostHomeDir: string;
   readonly scratchDir: string;
   readonly hostScratchDir: string;
   readonly #env: Record<string, string>;
@@ -98,6 +99,7 @@ export class LocalSandboxSession implements SandboxSession {
   constructor(spec: SandboxSpec, scratchDir: string, options: ResolvedOptions) {
     this.workdir = spec.checkoutDir;
     this.homeDir = spec.homeDir;
+    this.hostHomeDir = spec.homeDir;
     this.scratchDir = scratchDir;
     this.hostScratchDir = scratchDir;
     this.#env = { ...spec.env };
