@@ -1,4 +1,4 @@
-import type { Actor, RepoPermission } from '../forge/types.js';
+import type { Actor, ForgeWords, RepoPermission } from '../forge/types.js';
 
 /**
  * Who may trigger Forge. Pure: the caller fetches the permission from the forge's permission API
@@ -12,10 +12,12 @@ export interface AuthorizeInput {
   /** Forge's own identities, e.g. `my-forge[bot]`, so it never answers itself. */
   botLogins: readonly string[];
   /**
-   * The repository's `allowedUsers` (from `.github/forge.yml` on the default branch). When set, only
+   * The repository's `allowedUsers` (from its settings file on the default branch). When set, only
    * these logins may trigger — and they still need write access: the list narrows, never widens.
    */
   allowedUsers?: readonly string[];
+  /** The host's words for the replies (default: plain wording that fits any host). */
+  words?: Pick<ForgeWords, 'writeAccess' | 'settingsPath' | 'repository'>;
 }
 
 export type AuthorizeDecision =
@@ -28,6 +30,11 @@ const ALLOWED: ReadonlySet<RepoPermission> = new Set<RepoPermission>(['write', '
 
 export function authorize(input: AuthorizeInput): AuthorizeDecision {
   const { actor, permission, botLogins, allowedUsers } = input;
+  const words = input.words ?? {
+    writeAccess: 'write access to this repository',
+    settingsPath: 'Forge settings file',
+    repository: 'repository',
+  };
   const login = actor.login.toLowerCase();
   if (botLogins.some((b) => b.toLowerCase() === login)) return { decision: 'ignore', reason: 'own comment' };
   if (actor.isBot || login.endsWith('[bot]')) return { decision: 'ignore', reason: 'actor is a bot' };
@@ -35,12 +42,12 @@ export function authorize(input: AuthorizeInput): AuthorizeDecision {
   if (canWrite && allowedUsers && !allowedUsers.some((u) => u.toLowerCase() === login)) {
     return {
       decision: 'refuse',
-      reply: `@${actor.login} This repository's \`.github/forge.yml\` limits who may ask Forge (\`allowedUsers\`), and you are not on that list.`,
+      reply: `@${actor.login} This ${words.repository}'s \`${words.settingsPath}\` limits who may ask Forge (\`allowedUsers\`), and you are not on that list.`,
     };
   }
   if (canWrite) return { decision: 'allow' };
   return {
     decision: 'refuse',
-    reply: `@${actor.login} Forge only takes instructions from people with write access to this repository.`,
+    reply: `@${actor.login} Forge only takes instructions from people with ${words.writeAccess}.`,
   };
 }

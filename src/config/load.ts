@@ -71,12 +71,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return out as ForgeConfig;
 }
 
-/** GitHub App credentials are required to talk to GitHub; checked where the App is built. */
-export function requireGitHubApp(config: ForgeConfig): {
+export interface GitHubAppCredentials {
   appId: number;
   privateKey: string;
   webhookSecret: string;
-} {
+}
+
+export interface GitLabBotCredentials {
+  /** Instance URL without a trailing slash, e.g. `https://gitlab.com`. */
+  url: string;
+  token: string;
+  webhookSecret: string;
+}
+
+/** GitHub App credentials are required to talk to GitHub; checked where the App is built. */
+export function requireGitHubApp(config: ForgeConfig): GitHubAppCredentials {
   const missing = [
     config.appId === undefined && 'APP_ID: required (the GitHub App id)',
     config.privateKey === undefined && 'PRIVATE_KEY or PRIVATE_KEY_PATH: required (the App private key, PEM)',
@@ -84,6 +93,52 @@ export function requireGitHubApp(config: ForgeConfig): {
   ].filter((p): p is string => typeof p === 'string');
   if (missing.length) throw new ConfigError(missing);
   return { appId: config.appId!, privateKey: config.privateKey!, webhookSecret: config.webhookSecret! };
+}
+
+/**
+ * The forges this Forge talks to: GitHub when any App setting is given (then all are required, with
+ * the usual errors), GitLab when its token or secret is given (then both are). At least one.
+ */
+export function configuredForges(config: ForgeConfig): {
+  github?: GitHubAppCredentials;
+  gitlab?: GitLabBotCredentials;
+} {
+  const problems: string[] = [];
+  const wantsGitHub =
+    config.appId !== undefined || config.privateKey !== undefined || config.webhookSecret !== undefined;
+  const wantsGitLab = config.gitlabToken !== undefined || config.gitlabWebhookSecret !== undefined;
+  let github: GitHubAppCredentials | undefined;
+  if (wantsGitHub) {
+    try {
+      github = requireGitHubApp(config);
+    } catch (error) {
+      problems.push(...(error as ConfigError).problems);
+    }
+  }
+  if (wantsGitLab) {
+    if (config.gitlabToken === undefined)
+      problems.push('GITLAB_TOKEN: required with GITLAB_WEBHOOK_SECRET (the GitLab bot user’s token)');
+    if (config.gitlabWebhookSecret === undefined)
+      problems.push('GITLAB_WEBHOOK_SECRET: required with GITLAB_TOKEN (the GitLab webhook’s secret token)');
+  }
+  if (!wantsGitHub && !wantsGitLab) {
+    problems.push(
+      'no forge configured: set APP_ID, PRIVATE_KEY and WEBHOOK_SECRET (a GitHub App), or GITLAB_TOKEN and GITLAB_WEBHOOK_SECRET (GitLab), or both',
+    );
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    ...(github ? { github } : {}),
+    ...(wantsGitLab
+      ? {
+          gitlab: {
+            url: config.gitlabUrl.replace(/\/+$/, ''),
+            token: config.gitlabToken!,
+            webhookSecret: config.gitlabWebhookSecret!,
+          },
+        }
+      : {}),
+  };
 }
 
 /** API base URL: github.com, or GitHub Enterprise Server at `<protocol>://<host>/api/v3`. */

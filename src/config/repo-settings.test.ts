@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { authorize } from '../commands/authorize.js';
+import { GITHUB_WORDS } from '../forge/github/forge.js';
 import { branchName } from '../git/branch-name.js';
 import {
   isAllowedUser,
@@ -15,6 +16,8 @@ const op = {
   repoTriggerLabels: ['ai'],
   turnTimeout: 60 * 60_000,
 };
+
+const GH = '.github/forge.yml';
 
 describe('parseRepoSettings', () => {
   test('reads every key', () => {
@@ -36,6 +39,7 @@ describe('parseRepoSettings', () => {
         '  turnTimeout: 20m',
       ].join('\n'),
       op,
+      GH,
     );
     assert.deepEqual(problems, []);
     assert.deepEqual(settings, {
@@ -53,26 +57,26 @@ describe('parseRepoSettings', () => {
   });
 
   test('an empty file, comments only, or a single setup string', () => {
-    assert.deepEqual(parseRepoSettings('', op), { settings: {}, problems: [] });
-    assert.deepEqual(parseRepoSettings('# nothing\n', op), { settings: {}, problems: [] });
-    assert.deepEqual(parseRepoSettings('setup: make deps\nallowedUsers: alice\n', op).settings, {
+    assert.deepEqual(parseRepoSettings('', op, GH), { settings: {}, problems: [] });
+    assert.deepEqual(parseRepoSettings('# nothing\n', op, GH), { settings: {}, problems: [] });
+    assert.deepEqual(parseRepoSettings('setup: make deps\nallowedUsers: alice\n', op, GH).settings, {
       setup: ['make deps'],
       allowedUsers: ['alice'],
     });
   });
 
   test('clamps limits.turnTimeout to the operator maximum', () => {
-    const { settings, problems } = parseRepoSettings('limits:\n  turnTimeout: 7d\n', op);
+    const { settings, problems } = parseRepoSettings('limits:\n  turnTimeout: 7d\n', op, GH);
     assert.deepEqual(problems, []);
     assert.equal(settings.limits?.turnTimeoutMs, op.turnTimeout);
   });
 
   test('invalid YAML: one problem naming the file, and defaults', () => {
-    const { settings, problems } = parseRepoSettings('pullRequests: [draft\n', op);
+    const { settings, problems } = parseRepoSettings('pullRequests: [draft\n', op, GH);
     assert.deepEqual(settings, {});
     assert.equal(problems.length, 1);
     assert.match(problems[0]!, /`\.github\/forge\.yml` is not valid YAML/);
-    const scalar = parseRepoSettings('just text', op);
+    const scalar = parseRepoSettings('just text', op, GH);
     assert.match(scalar.problems[0]!, /must be a YAML mapping/);
   });
 
@@ -90,6 +94,7 @@ describe('parseRepoSettings', () => {
         'testCommand: npm test',
       ].join('\n'),
       op,
+      GH,
     );
     assert.deepEqual(settings, { testCommand: 'npm test' });
     const all = problems.join('\n');
@@ -97,7 +102,7 @@ describe('parseRepoSettings', () => {
     assert.match(all, /`agent`: expected one of the agents this Forge allows: `command`, `claude`/);
     assert.match(all, /`model`: expected a model name/);
     assert.match(all, /`branchPrefix`: expected a valid git branch name prefix/);
-    assert.match(all, /`allowedUsers`: expected GitHub logins/);
+    assert.match(all, /`allowedUsers`: expected user names/);
     assert.match(all, /`triggerLabel`: expected one of the labels .*`forge`, `ai`/);
     assert.match(all, /unknown key `colour`/);
     assert.match(all, /`limits.turnTimeout`: expected a duration/);
@@ -107,7 +112,7 @@ describe('parseRepoSettings', () => {
   });
 
   test('renderSettingsProblems lists the problems and says the turn runs', () => {
-    const body = renderSettingsProblems(['`.github/forge.yml`: unknown key `x`.'], 'main');
+    const body = renderSettingsProblems(['`.github/forge.yml`: unknown key `x`.'], 'main', GH);
     assert.match(body, /read from `main`/);
     assert.match(body, /- `\.github\/forge\.yml`: unknown key `x`\./);
     assert.match(body, /The turn runs anyway/);
@@ -118,6 +123,7 @@ describe('loadRepoSettings', () => {
   test('reads the file at the ref it is given; no file is no settings', async () => {
     const asked: string[] = [];
     const forge = {
+      words: GITHUB_WORDS,
       async readFile(path: string, ref: string) {
         asked.push(`${ref}:${path}`);
         return ref === 'main' ? 'pullRequests: ready\n' : undefined;
@@ -131,8 +137,29 @@ describe('loadRepoSettings', () => {
     assert.deepEqual(asked, ['main:.github/forge.yml', 'dev:.github/forge.yml']);
   });
 
+  test("reads the forge's own settings path (GitLab: .gitlab/forge.yml) and names it in problems", async () => {
+    const asked: string[] = [];
+    const forge = {
+      words: { ...GITHUB_WORDS, settingsPath: '.gitlab/forge.yml' },
+      async readFile(path: string, ref: string) {
+        asked.push(`${ref}:${path}`);
+        return 'colour: blue\nallowedUsers: [jane.doe, ops_bot-2]\n';
+      },
+    };
+    const { settings, problems } = await loadRepoSettings(forge, 'main', op);
+    assert.deepEqual(asked, ['main:.gitlab/forge.yml']);
+    assert.deepEqual(
+      settings,
+      { allowedUsers: ['jane.doe', 'ops_bot-2'] },
+      'GitLab usernames (with `.` and `_`) are accepted',
+    );
+    assert.deepEqual(problems.length, 1);
+    assert.ok(problems[0]!.startsWith('`.gitlab/forge.yml`: unknown key `colour`'), problems[0]);
+  });
+
   test('a failed read throws (allowedUsers is never skipped silently)', async () => {
     const forge = {
+      words: GITHUB_WORDS,
       async readFile(): Promise<string | undefined> {
         throw Object.assign(new Error('boom'), { status: 500 });
       },

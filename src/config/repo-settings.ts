@@ -1,5 +1,6 @@
 /**
- * Per-repository settings: `.github/forge.yml`, read from the repository's DEFAULT BRANCH only —
+ * Per-repository settings: `.github/forge.yml` on GitHub, `.gitlab/forge.yml` on GitLab (the forge's
+ * `words.settingsPath`), read from the repository's DEFAULT BRANCH only —
  * never from a change request's head, which the requester controls. Every key is optional; a bad
  * key is dropped (and named in `problems`) while the valid ones still apply. Nothing here can widen
  * what the operator allows: agents must be in `FORGE_ALLOWED_AGENTS`, the turn limit is clamped to
@@ -11,7 +12,6 @@ import type { Forge } from '../forge/types.js';
 import { isValidBranchName } from '../git/branch-name.js';
 import { parseDuration } from './duration.js';
 
-export const REPO_SETTINGS_PATH = '.github/forge.yml';
 export const DEFAULT_BRANCH_PREFIX = 'forge/';
 
 export interface RepoSettings {
@@ -43,7 +43,8 @@ export interface ParsedRepoSettings {
 }
 
 const MODEL_NAME = /^[A-Za-z0-9._:/@-]{1,100}$/;
-const LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/;
+// GitHub logins (letters, digits, `-`) and GitLab usernames (also `_` and `.`).
+const LOGIN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$/;
 
 const text = (max: number, what: string) =>
   z
@@ -93,7 +94,7 @@ function schemas(op: RepoSettingsOperator) {
           'expected a valid git branch name prefix such as `forge/` or `ai-` (no spaces, `..`, `~^:?*[\\`)',
       }),
     allowedUsers: stringList(
-      z.string().trim().regex(LOGIN, { message: 'expected GitHub logins (letters, digits and `-`)' }),
+      z.string().trim().regex(LOGIN, { message: 'expected user names (letters, digits, `-`, `_` and `.`)' }),
       'a list of logins',
     ).refine((v) => v.length > 0, { message: 'expected a non-empty list of logins' }),
     setup: stringList(text(2000, 'a shell command'), 'a list of shell commands').refine(
@@ -116,10 +117,14 @@ const turnTimeout = z.union([z.string(), z.number()]).transform((v, ctx) => {
   return ms;
 });
 
-/** Parses `.github/forge.yml`. Pure: never throws, drops only the keys that are wrong. */
-export function parseRepoSettings(source: string, op: RepoSettingsOperator): ParsedRepoSettings {
+/** Parses the settings file (`path` names it in problems). Pure: never throws; drops only bad keys. */
+export function parseRepoSettings(
+  source: string,
+  op: RepoSettingsOperator,
+  path: string,
+): ParsedRepoSettings {
   const problems: string[] = [];
-  const file = `\`${REPO_SETTINGS_PATH}\``;
+  const file = `\`${path}\``;
   let doc: unknown;
   try {
     doc = parseYaml(source) ?? {};
@@ -198,13 +203,14 @@ function shown(value: unknown): string {
  * silently ignoring `allowedUsers`).
  */
 export async function loadRepoSettings(
-  forge: Pick<Forge, 'readFile'>,
+  forge: Pick<Forge, 'readFile' | 'words'>,
   ref: string,
   op: RepoSettingsOperator,
 ): Promise<ParsedRepoSettings> {
-  const source = await forge.readFile(REPO_SETTINGS_PATH, ref);
+  const path = forge.words.settingsPath;
+  const source = await forge.readFile(path, ref);
   if (source === undefined) return { settings: {}, problems: [] };
-  return parseRepoSettings(source, op);
+  return parseRepoSettings(source, op, path);
 }
 
 /** Whether `login` passes the repository's `allowedUsers` (no list: everyone with write access). */
@@ -215,9 +221,9 @@ export function isAllowedUser(settings: RepoSettings, login: string): boolean {
 }
 
 /** The comment that names what was wrong with the settings file (posted once per turn). */
-export function renderSettingsProblems(problems: readonly string[], ref: string): string {
+export function renderSettingsProblems(problems: readonly string[], ref: string, path: string): string {
   return [
-    `⚠️ Forge could not use part of this repository's settings in \`${REPO_SETTINGS_PATH}\` (read from \`${ref}\`):`,
+    `⚠️ Forge could not use part of these settings in \`${path}\` (read from \`${ref}\`):`,
     '',
     ...problems.map((p) => `- ${p}`),
     '',

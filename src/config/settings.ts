@@ -103,6 +103,26 @@ export const SETTINGS = {
     meaning: 'Protocol for `GHE_HOST`.',
     schema: z.enum(['https', 'http']),
   },
+  // GitLab (GitLab.com or self-managed): a bot user's token and the project/group webhook's secret.
+  gitlabUrl: {
+    env: 'GITLAB_URL',
+    default: 'https://gitlab.com',
+    meaning: 'GitLab instance Forge works on: `https://gitlab.com` or a self-managed URL (with its path prefix, if any).',
+    schema: url,
+  },
+  gitlabToken: {
+    env: 'GITLAB_TOKEN',
+    meaning:
+      'Token of the GitLab bot user (a project or group access token, or a bot account’s personal token) with the `api` scope and the Developer role or higher.',
+    schema: z.string().min(1),
+    secret: true,
+  },
+  gitlabWebhookSecret: {
+    env: 'GITLAB_WEBHOOK_SECRET',
+    meaning: 'Secret token of the GitLab webhook; GitLab sends it in `X-Gitlab-Token`.',
+    schema: z.string().min(1),
+    secret: true,
+  },
   port: {
     env: 'PORT',
     default: '3000',
@@ -360,7 +380,7 @@ export const SETTINGS = {
     yaml: 'repoTriggerLabels',
     default: '',
     meaning:
-      "Labels a repository's `.github/forge.yml` may pick as its `triggerLabel` besides `FORGE_TRIGGER_LABEL` (comma-separated); only these labels reach Forge's webhook queue.",
+      "Labels a repository's settings file (`.github/forge.yml`, `.gitlab/forge.yml`) may pick as its `triggerLabel` besides `FORGE_TRIGGER_LABEL` (comma-separated); only these labels reach Forge's webhook queue.",
     schema: list.pipe(z.array(z.string().min(1).max(50))),
   },
   publicUrl: {

@@ -1,6 +1,6 @@
 import type { Forge, ForgeFactory, ForgeKind, RepoRef } from './types.js';
 
-/** Routes a repository to the factory of its forge (GitHub today; GitLab next). */
+/** Routes a repository to the factory of its forge (GitHub, GitLab). */
 export class ForgeRegistry implements ForgeFactory {
   private readonly factories = new Map<ForgeKind, ForgeFactory>();
 

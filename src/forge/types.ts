@@ -30,6 +30,15 @@ export type CommentPlace =
   | { type: 'change_request'; number: number }
   | { type: 'review_thread'; number: number; threadId: string };
 
+/**
+ * An issue or a change request: where comments live. GitHub numbers both in one sequence; GitLab
+ * numbers issues (`#n`) and merge requests (`!n`) apart, so core code always says which it means.
+ */
+export interface Conversation {
+  type: 'issue' | 'change_request';
+  number: number;
+}
+
 export interface CommentRef {
   id: number;
   place: CommentPlace;
@@ -100,6 +109,8 @@ export interface CheckReport {
   detailsUrl?: string;
   /** Stable key (task id + turn) so a retried job updates instead of duplicating. */
   externalId: string;
+  /** Branch the commit is on (GitLab ties a commit status to a ref; GitHub ignores it). */
+  ref?: string;
 }
 
 export interface GitCredentials {
@@ -107,6 +118,7 @@ export interface GitCredentials {
   password: string;
 }
 
+/** How the host names things, and the few conventions that differ between hosts. */
 export interface ForgeWords {
   /** "pull request" / "merge request" */
   changeRequest: string;
@@ -115,6 +127,16 @@ export interface ForgeWords {
   /** `#12` / `!12` */
   changeRequestRef(n: number): string;
   issueRef(n: number): string;
+  /** "repository" / "project" */
+  repository: string;
+  /** Where a repository keeps its Forge settings (read from the default branch): `.github/forge.yml`. */
+  settingsPath: string;
+  /** Who may ask Forge, in the host's terms: "write access to this repository". */
+  writeAccess: string;
+  /** The address that credits a user in `Co-authored-by:` without exposing their email. */
+  noreplyEmail(login: string, id: number): string;
+  /** Paths this host will not accept in Forge's pushes (GitHub: workflows), and why, for the user. */
+  unpushable?: { matches(path: string): boolean; why: string };
 }
 
 export interface FeedbackComment {
@@ -144,7 +166,7 @@ export interface ReviewFeedback {
 
 /**
  * One instance per repository (and installation). Reads, and idempotent writes.
- * Implemented by GitHubForge and (later) GitLabForge; both pass test/contract.
+ * Implemented by GitHubForge and GitLabForge; both pass test/contract.
  */
 export interface Forge {
   readonly kind: ForgeKind;
@@ -152,6 +174,11 @@ export interface Forge {
   readonly words: ForgeWords;
 
   getPermission(login: string): Promise<RepoPermission>;
+  /**
+   * Whether the actor is a bot (Forge's own account included), beyond what the webhook said: some
+   * hosts only tell through their API. Bots never make Forge act.
+   */
+  isBot(actor: Actor): Promise<boolean>;
   getIssue(number: number): Promise<Issue>;
   getChangeRequest(number: number): Promise<ChangeRequest>;
   findOpenChangeRequest(headBranch: string): Promise<ChangeRequest | undefined>;
@@ -164,12 +191,12 @@ export interface Forge {
 
   addReaction(comment: CommentRef, reaction: 'eyes'): Promise<void>;
   /** Plain new comment (short replies). */
-  postComment(issueNumber: number, body: string): Promise<{ id: number }>;
+  postComment(on: Conversation, body: string): Promise<{ id: number }>;
   /**
    * Create-or-edit the comment that carries `marker` (a hidden HTML comment). `knownId` skips the
    * search when the caller remembers it. Never creates a second one.
    */
-  ensureComment(issueNumber: number, marker: string, body: string, knownId?: number): Promise<{ id: number }>;
+  ensureComment(on: Conversation, marker: string, body: string, knownId?: number): Promise<{ id: number }>;
   /** Reply inside a change request's review thread (`threadId` from the normalized event). */
   replyInThread(number: number, threadId: string, body: string): Promise<{ id: number }>;
   /** All review feedback on a change request, every page of it. */

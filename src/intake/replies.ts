@@ -1,3 +1,4 @@
+import { conversationOf } from '../forge/conversation.js';
 import type { Forge } from '../forge/types.js';
 import { renderSticky } from '../progress/render.js';
 import type { StickyComments } from '../progress/stickies.js';
@@ -23,7 +24,7 @@ export async function startTurnReplies(input: {
   const turn = task?.turns.find((t) => t.n === input.turn);
   if (!task || !turn || turn.state !== 'queued') return;
   const ahead = (await input.scheduler.placeInLine(taskId, turn.n)) - 1;
-  const where = turn.place.number;
+  const where = conversationOf(turn.place);
   if (ahead > 0) {
     await forge.postComment(
       where,

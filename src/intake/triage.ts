@@ -4,7 +4,8 @@ import { renderHelp } from '../commands/parse.js';
 import { stripHidden } from '../commands/sanitize.js';
 import type { ForgeCommand, RunOptions } from '../commands/types.js';
 import { loadRepoSettings, type RepoSettings } from '../config/repo-settings.js';
-import type { Forge, ForgeEvent, ForgeFactory } from '../forge/types.js';
+import { subjectConversation } from '../forge/conversation.js';
+import type { Conversation, Forge, ForgeEvent, ForgeFactory } from '../forge/types.js';
 import type { StickyComments } from '../progress/stickies.js';
 import type { CancelBus } from '../tasks/cancel.js';
 import type { EventJob } from '../tasks/jobs.js';
@@ -25,7 +26,7 @@ export interface TriageDeps {
   allowedAgents: readonly string[];
   defaultAgent: string;
   triggerLabel: string;
-  /** Labels a repository's `.github/forge.yml` may pick as its trigger label (FORGE_REPO_TRIGGER_LABELS). */
+  /** Labels a repository's settings file may pick as its trigger label (FORGE_REPO_TRIGGER_LABELS). */
   repoTriggerLabels?: readonly string[];
   /** The operator's turn time limit (for checking repository settings). */
   turnTimeoutMs?: number;
@@ -48,9 +49,13 @@ export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void
   }
 
   const forge = await deps.forges.forRepo(event.repo);
-  const permission = await forge.getPermission(event.actor.login);
-  const first = authorize({ actor: event.actor, permission, botLogins: deps.botLogins });
+  // Some hosts tell bots apart only through their API (GitLab: its own user and access-token bots).
+  const actor = { ...event.actor, isBot: event.actor.isBot || (await forge.isBot(event.actor)) };
+  const permission = await forge.getPermission(actor.login);
+  const words = forge.words;
+  const first = authorize({ actor, permission, botLogins: deps.botLogins, words });
   const subject = event.subject;
+  const here = subjectConversation(subject);
   if (first.decision === 'ignore') {
     log.info({ actor: event.actor.login, reason: first.reason }, 'event ignored');
     return;
@@ -75,15 +80,16 @@ export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void
     }
   }
   const decision = authorize({
-    actor: event.actor,
+    actor,
     permission,
     botLogins: deps.botLogins,
+    words,
     ...(repo.allowedUsers ? { allowedUsers: repo.allowedUsers } : {}),
   });
   if (decision.decision === 'ignore') return;
   if (decision.decision === 'refuse') {
     log.info({ actor: event.actor.login, permission }, 'trigger refused');
-    await forge.postComment(subject.number, decision.reply);
+    await forge.postComment(here, decision.reply);
     return;
   }
   if (event.kind === 'comment') {
@@ -99,11 +105,11 @@ export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void
 
   switch (cmd.kind) {
     case 'invalid':
-      await forge.postComment(subject.number, cmd.reply);
+      await forge.postComment(here, cmd.reply);
       return;
     case 'help':
       await forge.postComment(
-        subject.number,
+        here,
         renderHelp({
           allowedAgents: deps.allowedAgents,
           triggerLabel: repo.triggerLabel ?? deps.triggerLabel,
@@ -111,18 +117,15 @@ export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void
       );
       return;
     case 'status': {
-      const task = await deps.store.findByNumber(event.repo, subject.number);
-      await forge.postComment(
-        subject.number,
-        renderStatus(task, forge.words, task ? deps.logUrl(task.id) : undefined),
-      );
+      const task = await deps.store.findByNumber(event.repo, here);
+      await forge.postComment(here, renderStatus(task, forge.words, task ? deps.logUrl(task.id) : undefined));
       return;
     }
     case 'stop': {
-      const task = await deps.store.findByNumber(event.repo, subject.number);
+      const task = await deps.store.findByNumber(event.repo, here);
       const turn = task && runningTurn(task);
       if (!task || !turn) {
-        await forge.postComment(subject.number, 'Nothing is running here, so there is nothing to stop.');
+        await forge.postComment(here, 'Nothing is running here, so there is nothing to stop.');
         return;
       }
       await deps.cancel.request(task.id, turn.n);
@@ -239,19 +242,21 @@ async function queueTurn(
   opts: { existingTask?: boolean } = {},
 ): Promise<void> {
   const subject = event.subject;
+  const here: Conversation = subjectConversation(subject);
+  const { repository } = forge.words;
   let changeRequest: { number: number; url: string; branch: string } | undefined;
   if (subject.isChangeRequest) {
     const cr = await forge.getChangeRequest(subject.number);
     if (cr.isFork) {
       await forge.postComment(
-        subject.number,
-        `Forge does not run on ${forge.words.changeRequest}s from forks: it would run an instruction on code from outside this repository with write access to it. Push the branch to this repository and ask again there.`,
+        here,
+        `Forge does not run on ${forge.words.changeRequest}s from forks: it would run an instruction on code from outside this ${repository} with write access to it. Push the branch to this ${repository} and ask again there.`,
       );
       return;
     }
     if (cr.state !== 'open') {
       await forge.postComment(
-        subject.number,
+        here,
         `This ${forge.words.changeRequest} is ${cr.state}; Forge only works on open ones.`,
       );
       return;
@@ -262,16 +267,16 @@ async function queueTurn(
   const now = new Date().toISOString();
   if (opts.existingTask) {
     // approve / continue build on a task that exists: never start one for them.
-    const existing = await deps.store.findByNumber(event.repo, subject.number);
+    const existing = await deps.store.findByNumber(event.repo, here);
     if (!existing) {
       const asked = request(undefined);
-      if ('reply' in asked) await forge.postComment(subject.number, asked.reply);
+      if ('reply' in asked) await forge.postComment(here, asked.reply);
       return;
     }
   }
   const { task: found } = await deps.store.findOrCreate(
     event.repo,
-    subject.number,
+    here,
     (id): Task => ({
       v: 1,
       id,
@@ -330,7 +335,7 @@ async function queueTurn(
     return added;
   });
   if ('reply' in queued) {
-    await forge.postComment(subject.number, queued.reply);
+    await forge.postComment(here, queued.reply);
     return;
   }
   const turn = queued;
@@ -360,7 +365,7 @@ async function endTask(
   deps: TriageDeps,
   log: Logger,
 ): Promise<void> {
-  const task = await deps.store.findByNumber(repo, number);
+  const task = await deps.store.findByNumber(repo, { type: 'change_request', number });
   if (!task || task.changeRequest?.number !== number) return;
   const running = runningTurn(task);
   await deps.store.update(task.id, (t) => {

@@ -149,7 +149,7 @@ function renderOutcome(task: Task, turn: Turn, words: ForgeWords): string[] {
   if (turn.excludedPaths?.length) {
     out.push(
       '',
-      `**Not pushed:** Forge may not change workflow files, so these were left out: ${turn.excludedPaths.map((p) => `\`${p}\``).join(', ')}.`,
+      `**Not pushed:** ${words.unpushable?.why ?? 'the host would not accept these files from Forge'}, so these were left out: ${turn.excludedPaths.map((p) => `\`${p}\``).join(', ')}.`,
     );
   }
   if (turn.summary && turn.state === 'completed')
@@ -228,7 +228,7 @@ export function renderPullRequestBody(task: Task, turn: Turn, words: ForgeWords)
   if (turn.excludedPaths?.length) {
     lines.push(
       '',
-      `Left out (workflow files need the \`workflows\` permission): ${turn.excludedPaths.map((p) => `\`${p}\``).join(', ')}`,
+      `Left out (${words.unpushable?.why ?? 'the host would not accept them from Forge'}): ${turn.excludedPaths.map((p) => `\`${p}\``).join(', ')}`,
     );
   }
   lines.push(

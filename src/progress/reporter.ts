@@ -8,8 +8,8 @@ export interface ReporterOptions {
   minIntervalMs?: number;
   redact(text: string): string;
   onError(error: unknown): void;
-  /** A check run was created: remember it, so whoever finishes the turn can complete it. */
-  onCheckCreated?(id: number): Promise<void>;
+  /** A check was created on `sha`: remember it, so whoever finishes the turn can complete it. */
+  onCheckCreated?(id: number, sha: string): Promise<void>;
 }
 
 /**
@@ -115,7 +115,7 @@ export class ProgressReporter {
           this.dirty.check = false;
           const report = this.check as CheckReport;
           const { id } = await this.options.forge.reportCheck(report, this.checkId);
-          if (id !== this.checkId) await this.options.onCheckCreated?.(id);
+          if (id !== this.checkId) await this.options.onCheckCreated?.(id, report.sha);
           this.checkId = id;
           this.writes++;
         }

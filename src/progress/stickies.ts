@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { Forge } from '../forge/types.js';
+import { conversationKey } from '../forge/conversation.js';
+import type { Conversation, Forge } from '../forge/types.js';
 import type { TaskStore } from '../tasks/store.js';
 import { stickyMarker } from './render.js';
 
@@ -17,30 +18,31 @@ export class StickyComments {
     private readonly waitMs = 10_000,
   ) {}
 
-  async write(forge: Forge, taskId: string, number: number, body: string): Promise<number> {
-    let id = await this.knownId(taskId, number);
+  async write(forge: Forge, taskId: string, on: Conversation, body: string): Promise<number> {
+    const key = conversationKey(on);
+    let id = await this.knownId(taskId, key);
     if (id === undefined) {
-      const claim = `${this.prefix}sticky-claim:${taskId}:${number}`;
+      const claim = `${this.prefix}sticky-claim:${taskId}:${key}`;
       const won = (await this.redis.set(claim, '1', 'PX', this.waitMs * 3, 'NX')) === 'OK';
-      if (!won) id = await this.waitForId(taskId, number);
+      if (!won) id = await this.waitForId(taskId, key);
     }
-    const result = await forge.ensureComment(number, stickyMarker(taskId, number), body, id);
+    const result = await forge.ensureComment(on, stickyMarker(taskId, on.number), body, id);
     if (result.id !== id) {
       await this.store.update(taskId, (t) => {
-        t.stickies = { ...t.stickies, [String(number)]: result.id };
+        t.stickies = { ...t.stickies, [key]: result.id };
       });
     }
     return result.id;
   }
 
-  private async knownId(taskId: string, number: number): Promise<number | undefined> {
-    return (await this.store.get(taskId))?.stickies?.[String(number)];
+  private async knownId(taskId: string, key: string): Promise<number | undefined> {
+    return (await this.store.get(taskId))?.stickies?.[key];
   }
 
-  private async waitForId(taskId: string, number: number): Promise<number | undefined> {
+  private async waitForId(taskId: string, key: string): Promise<number | undefined> {
     const deadline = Date.now() + this.waitMs;
     while (Date.now() < deadline) {
-      const id = await this.knownId(taskId, number);
+      const id = await this.knownId(taskId, key);
       if (id !== undefined) return id;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -20,6 +20,7 @@ const KEYS = [
   'gheProtocol',
   'publicUrl',
   'webhookProxyUrl',
+  'gitlabToken',
 ] as const;
 
 export type SetupConfig = Pick<ForgeConfig, (typeof KEYS)[number]>;
@@ -53,14 +54,15 @@ export function loadSetupConfig(env: Record<string, string | undefined> = proces
 /**
  * Setup mode is for a Forge that has no GitHub App yet: no App id and no private key at all, and a
  * role that answers HTTP (a worker has no browser to talk to). A half-configured App is a
- * configuration error instead, reported as usual.
+ * configuration error instead, reported as usual. A GitLab-only Forge (GITLAB_TOKEN set) needs none.
  */
 export function needsSetup(config: SetupConfig): boolean {
   return (
     config.role !== 'worker' &&
     config.appId === undefined &&
     config.privateKey === undefined &&
-    config.privateKeyPath === undefined
+    config.privateKeyPath === undefined &&
+    config.gitlabToken === undefined
   );
 }
 

@@ -7,7 +7,8 @@ import {
   type RepoSettings,
   renderSettingsProblems,
 } from '../config/repo-settings.js';
-import type { Forge, ForgeFactory } from '../forge/types.js';
+import { conversationOf, refOf } from '../forge/conversation.js';
+import type { Forge, ForgeFactory, ForgeWords } from '../forge/types.js';
 import { branchName } from '../git/branch-name.js';
 import { GitWorkspace } from '../git/workspace.js';
 import type { Redactor } from '../observability/redact.js';
@@ -62,11 +63,6 @@ export interface TurnDeps {
   shutdownSignal?: AbortSignal;
 }
 
-/** GitHub refuses pushes that touch workflows unless the App has the `workflows` permission. */
-export function isWorkflowPath(path: string): boolean {
-  return path.startsWith('.github/workflows/');
-}
-
 /** A repository `setup` command failed: the message is the user-facing explanation. */
 class SetupFailed extends Error {}
 
@@ -98,16 +94,17 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   const forge = await deps.forges.forRepo(task.repo);
   const turnOf = (t: Task): Turn => t.turns.find((x) => x.n === n)!;
   const logUrl = deps.logUrl(taskId);
-  const where = turnOf(task).place.number;
+  const where = conversationOf(turnOf(task).place);
   const reporter = new ProgressReporter({
     forge,
     writeSticky: (body) => deps.stickies.write(forge, taskId, where, body),
     minIntervalMs: deps.minWriteIntervalMs ?? 1000,
     redact: (text) => deps.redactor.redact(text),
     onError: (error) => log.warn({ err: error }, 'progress write failed'),
-    onCheckCreated: async (id) => {
+    onCheckCreated: async (id, sha) => {
       await deps.store.update(taskId, (t) => {
         turnOf(t).checkRunId = id;
+        turnOf(t).checkSha = sha;
       });
     },
   });
@@ -138,6 +135,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
         summary: check.summary,
         externalId: `${taskId}-${n}`,
         ...(logUrl ? { detailsUrl: logUrl } : {}),
+        ...(task.branch ? { ref: task.branch } : {}),
       },
       turnOf(task).checkRunId,
     );
@@ -181,14 +179,14 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     const repo: RepoSettings = loaded.settings;
     if (loaded.problems.length) {
       await note(
-        `.github/forge.yml: ${loaded.problems.length} problem(s); the turn runs without those settings`,
+        `${forge.words.settingsPath}: ${loaded.problems.length} problem(s); the turn runs without those settings`,
       );
       // Once per turn: the marker makes a retried job edit the same comment.
       await forge
         .ensureComment(
           where,
           `<!-- forge:repo-settings:${taskId}:${n} -->`,
-          deps.redactor.redact(renderSettingsProblems(loaded.problems, ref)),
+          deps.redactor.redact(renderSettingsProblems(loaded.problems, ref, forge.words.settingsPath)),
         )
         .then(() => reporter.writes++)
         .catch((error: unknown) => log.warn({ err: error }, 'could not report settings problems'));
@@ -238,7 +236,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     const startedAt = Date.now();
     for (const [i, command] of (repo.setup ?? []).entries()) {
       if (abort.signal.aborted) break;
-      await note(`setup ${i + 1}/${repo.setup!.length} (.github/forge.yml): $ ${command}`);
+      await note(`setup ${i + 1}/${repo.setup!.length} (${forge.words.settingsPath}): $ ${command}`);
       const ran = await session.exec(['sh', '-c', command], {
         signal: abort.signal,
         timeoutMs: Math.max(1000, turnTimeoutMs - (Date.now() - startedAt)),
@@ -250,7 +248,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
       if (ran.end !== 'exited' || ran.exitCode !== 0) {
         const how = ran.end === 'exited' ? `exit code ${ran.exitCode}` : ran.end.replace('_', ' ');
         throw new SetupFailed(
-          `The repository's setup command \`${command.replace(/`/g, "'").slice(0, 200)}\` (from \`.github/forge.yml\`) failed (${how}), so the agent did not run. Its output is in the task log.`,
+          `The ${forge.words.repository}'s setup command \`${command.replace(/`/g, "'").slice(0, 200)}\` (from \`${forge.words.settingsPath}\`) failed (${how}), so the agent did not run. Its output is in the task log.`,
         );
       }
       await note(`setup ${i + 1} done`);
@@ -313,11 +311,11 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
       setPhase('pushing');
       const wip = outcome.state !== 'completed';
       const commit = await workspace.commitAll({
-        message: commitMessage(task, turnOf(task), wip),
+        message: commitMessage(task, turnOf(task), wip, forge.words),
         authorName: deps.gitAuthor.name,
         authorEmail: deps.gitAuthor.email,
-        coAuthors: [coAuthor(turnOf(task))],
-        exclude: isWorkflowPath,
+        coAuthors: [coAuthor(turnOf(task), forge.words)],
+        ...(forge.words.unpushable ? { exclude: forge.words.unpushable.matches } : {}),
       });
       if (commit?.excluded.length) patch.excludedPaths = commit.excluded;
       if (!commit?.sha) {
@@ -497,16 +495,13 @@ function outcomeOf(result: AgentResult, signal: AbortSignal, deps: TurnDeps, tim
   };
 }
 
-function commitMessage(task: Task, turn: Turn, wip: boolean): string {
+function commitMessage(task: Task, turn: Turn, wip: boolean, words: ForgeWords): string {
   const title = `${wip ? 'WIP: ' : ''}${turn.instruction.replace(/\s+/g, ' ').trim().slice(0, 64) || task.issueTitle.slice(0, 64)}`;
-  return `${title}\n\nTurn ${turn.n} of Forge task ${task.id}, asked by @${turn.requestedBy} on #${turn.place.number}.`;
+  return `${title}\n\nTurn ${turn.n} of Forge task ${task.id}, asked by @${turn.requestedBy} on ${refOf(words, conversationOf(turn.place))}.`;
 }
 
-function coAuthor(turn: Turn): { name: string; email: string } {
-  return {
-    name: turn.requestedBy,
-    email: `${turn.requestedById}+${turn.requestedBy}@users.noreply.github.com`,
-  };
+function coAuthor(turn: Turn, words: ForgeWords): { name: string; email: string } {
+  return { name: turn.requestedBy, email: words.noreplyEmail(turn.requestedBy, turn.requestedById) };
 }
 
 function oneLineTitle(task: Task, turn: Turn): string {

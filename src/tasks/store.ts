@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { RepoRef } from '../forge/types.js';
+import type { Conversation, RepoRef } from '../forge/types.js';
 import type { Task } from './types.js';
 
 /** Compare-and-set: write only if nobody changed the task since we read it. */
@@ -81,9 +81,15 @@ export class TaskStore {
     return json ? (JSON.parse(json) as Task) : undefined;
   }
 
-  /** The open task bound to an issue or change request number, if any. */
-  async findByNumber(repo: RepoRef, number: number): Promise<Task | undefined> {
-    for (const kind of ['cr', 'issue'] as const) {
+  /**
+   * The open task bound to an issue or change request, if any. Core code always says which: on
+   * GitLab issue #3 and merge request !3 are different things. A bare number looks at both (GitHub
+   * numbers issues and pull requests in one sequence), change request first.
+   */
+  async findByNumber(repo: RepoRef, on: Conversation | number): Promise<Task | undefined> {
+    const number = typeof on === 'number' ? on : on.number;
+    const kinds = typeof on === 'number' ? (['cr', 'issue'] as const) : [indexKind(on)];
+    for (const kind of kinds) {
       const id = await this.redis.get(this.indexKey(repo, kind, number));
       if (!id) continue;
       const task = await this.get(id);
@@ -98,15 +104,18 @@ export class TaskStore {
    */
   async findOrCreate(
     repo: RepoRef,
-    number: number,
+    on: Conversation | number,
     init: (id: string) => Task,
   ): Promise<{ task: Task; created: boolean }> {
+    const number = typeof on === 'number' ? on : on.number;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const existing = await this.findByNumber(repo, number);
+      const existing = await this.findByNumber(repo, on);
       if (existing) return { task: existing, created: false };
       const id = newTaskId();
       const task = init(id);
-      const kind = task.changeRequest?.number === number ? 'cr' : 'issue';
+      // A bare number is a change request when the task says it was started on one.
+      const kind =
+        typeof on === 'number' ? (task.changeRequest?.number === number ? 'cr' : 'issue') : indexKind(on);
       const key = this.indexKey(repo, kind, number);
       // The record exists before the index points at it, so no reader ever sees a dangling pointer
       // and mistakes a task being created for one that is gone.
@@ -115,7 +124,7 @@ export class TaskStore {
       if (claimed === 1) return { task, created: true };
       await this.redis.del(this.taskKey(id));
     }
-    throw new Error(`could not claim a task for ${repo.path}#${number}`);
+    throw new Error(`could not claim a task for ${repo.path} #${number}`);
   }
 
   /** Points a change request number at the task (after the task opened it). */
@@ -209,6 +218,10 @@ export class TaskStore {
   async activeTaskIds(): Promise<string[]> {
     return this.redis.smembers(this.activeSetKey);
   }
+}
+
+function indexKind(on: Conversation): 'issue' | 'cr' {
+  return on.type === 'change_request' ? 'cr' : 'issue';
 }
 
 /** Task ids sort by creation time and contain no `:` (BullMQ job ids may not). */

@@ -47,6 +47,8 @@ export interface Turn {
   summary?: string;
   usage?: Usage;
   checkRunId?: number;
+  /** Commit the check hangs on (a GitLab commit status can only be updated through its commit). */
+  checkSha?: string;
   /** Set when nothing changed. */
   noChanges?: boolean;
   /**
@@ -81,7 +83,7 @@ export interface Task {
   turns: Turn[];
   /** The turn handed to the queue and not finished yet: at most one per task. */
   dispatchedTurn?: number;
-  /** Sticky progress comment ids by the issue/change request number they live on. */
+  /** Sticky progress comment ids by the conversation they live on (`conversationKey`). */
   stickies?: Record<string, number>;
   /** Agent session ids by agent name, for resuming across turns. */
   sessions?: Record<string, string>;

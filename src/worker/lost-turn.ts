@@ -1,3 +1,4 @@
+import { conversationKey, conversationOf } from '../forge/conversation.js';
 import { renderCheckSummary, renderSticky, stickyMarker } from '../progress/render.js';
 import type { TurnDeps } from '../tasks/run-turn.js';
 
@@ -16,17 +17,24 @@ export async function reportLostTurn(
   await deps.store.appendEvent(taskId, n, 'state', `turn ${n} failed: ${message}`);
   const forge = await deps.forges.forRepo(task.repo);
   const view = { phase: 'finished' as const, now: new Date() };
-  const where = turn.place.number;
+  const where = conversationOf(turn.place);
   await forge.ensureComment(
     where,
-    stickyMarker(task.id, where),
+    stickyMarker(task.id, where.number),
     deps.redactor.redact(renderSticky(task, turn, view, forge.words)),
-    task.stickies?.[String(where)],
+    task.stickies?.[conversationKey(where)],
   );
   if (turn.checkRunId !== undefined) {
     const check = renderCheckSummary(task, turn, view, forge.words);
     await forge.reportCheck(
-      { sha: '', status: 'completed', conclusion: 'failure', ...check, externalId: `${taskId}-${n}` },
+      {
+        sha: turn.checkSha ?? '',
+        status: 'completed',
+        conclusion: 'failure',
+        ...check,
+        externalId: `${taskId}-${n}`,
+        ...(task.branch ? { ref: task.branch } : {}),
+      },
       turn.checkRunId,
     );
   }

@@ -1,5 +1,5 @@
 /**
- * The Forge contract: behaviour every `Forge` implementation (GitHub today, GitLab next) must show,
+ * The Forge contract: behaviour every `Forge` implementation (GitHub, GitLab) must show,
  * run against a real or faithfully faked code host. An implementation's test file calls
  * `forgeContract(name, setup)` with a setup that builds the Forge for one fresh repository and a
  * small adapter to seed the host and read it back. The suite only ever goes through that adapter,
@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
-import type { CheckConclusion, CheckStatus, Forge } from '../../src/forge/types.js';
+import type { Actor, CheckConclusion, CheckStatus, Conversation, Forge } from '../../src/forge/types.js';
 
 export type ContractPermission = 'admin' | 'maintain' | 'write' | 'read' | 'none';
 
@@ -42,11 +42,26 @@ export interface ContractEnv {
     changeRequestRef3: string;
     /** `issueRef(3)` */
     issueRef3: string;
+    repository: string;
+    settingsPath: string;
+    /** `noreplyEmail('alice', 42)` */
+    noreplyEmailAlice42: string;
   };
+  /**
+   * Whether issues and change requests share one number sequence (GitHub: a pull request is also
+   * issue #n; GitLab: issue #n and merge request !n are different things).
+   */
+  sharedNumbers: boolean;
+  /** Forge's own account as the host's webhooks name it. */
+  selfActor: Actor;
+  /** The actor a webhook would name for a user the adapter knows (after `setPermission`). */
+  actorFor(login: string): Actor;
+  /** Creates another bot account (an App, an access-token bot) and returns it as webhooks name it. */
+  seedBotUser(): Promise<Actor>;
   /** Opens an issue (as a human) and returns its number. */
   seedIssue(title: string, body: string): Promise<number>;
   /** A human's comment on an issue or change request; returns its id. */
-  seedComment(number: number, body: string, author: string): Promise<number>;
+  seedComment(on: Conversation, body: string, author: string): Promise<number>;
   /** Deletes a comment (to make a remembered comment id stale). */
   deleteComment(id: number): Promise<void>;
   /** Creates a branch with one commit on top of the default branch; returns its head sha. */
@@ -55,8 +70,8 @@ export interface ContractEnv {
   seedFile(branch: string, path: string, content: string): Promise<void>;
   /** Grants `login` a permission on the repository ('none': a known user without access). */
   setPermission(login: string, permission: ContractPermission): Promise<void>;
-  /** Comments on an issue or change request, oldest first. */
-  comments(number: number): Promise<ContractComment[]>;
+  /** Comments on an issue or change request, oldest first (review thread comments not included). */
+  comments(on: Conversation): Promise<ContractComment[]>;
   /** Reactions on a comment. */
   reactions(commentId: number): Promise<{ content: string; author: string }[]>;
   /** Every check (check run / commit status) reported in the repository, oldest first. */
@@ -77,6 +92,8 @@ export interface ContractEnv {
 }
 
 const marker = (name: string) => `<!-- forge:contract:${name} -->`;
+const issue = (number: number): Conversation => ({ type: 'issue', number });
+const changeRequest = (number: number): Conversation => ({ type: 'change_request', number });
 
 function git(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -139,6 +156,18 @@ export function forgeContract(name: string, setup: () => Promise<ContractEnv>): 
       assert.equal(forge.words.changeRequestShort, w.changeRequestShort);
       assert.equal(forge.words.changeRequestRef(3), w.changeRequestRef3);
       assert.equal(forge.words.issueRef(3), w.issueRef3);
+      assert.equal(forge.words.repository, w.repository);
+      assert.equal(forge.words.settingsPath, w.settingsPath);
+      assert.equal(forge.words.noreplyEmail('alice', 42), w.noreplyEmailAlice42);
+      assert.ok(forge.words.writeAccess.length > 0);
+    });
+
+    test('isBot: a human is not, Forge’s own account and other bots are', async () => {
+      const login = unique('human');
+      await env.setPermission(login, 'write');
+      assert.equal(await forge.isBot(env.actorFor(login)), false, 'a human');
+      assert.equal(await forge.isBot(env.selfActor), true, 'Forge itself');
+      assert.equal(await forge.isBot(await env.seedBotUser()), true, 'another bot');
     });
 
     test('getPermission maps admin/maintain/write/read/none, and an unknown user is none', async () => {
@@ -169,28 +198,28 @@ export function forgeContract(name: string, setup: () => Promise<ContractEnv>): 
 
     test('postComment creates a plain comment by the bot', async () => {
       const number = await env.seedIssue('Contract: postComment', 'body');
-      const { id } = await forge.postComment(number, 'Hello from the contract.');
-      const comments = await env.comments(number);
+      const { id } = await forge.postComment(issue(number), 'Hello from the contract.');
+      const comments = await env.comments(issue(number));
       assert.deepEqual(comments, [{ id, body: 'Hello from the contract.', author: env.botLogin }]);
     });
 
     test('ensureComment creates once, then edits the same comment in place', async () => {
       const number = await env.seedIssue('Contract: sticky', 'body');
-      await env.seedComment(number, 'A human comment first.', 'alice');
+      await env.seedComment(issue(number), 'A human comment first.', 'alice');
       const m = marker(unique('sticky'));
-      const first = await forge.ensureComment(number, m, 'first');
-      const second = await forge.ensureComment(number, m, 'second', first.id);
+      const first = await forge.ensureComment(issue(number), m, 'first');
+      const second = await forge.ensureComment(issue(number), m, 'second', first.id);
       // No remembered id: found by its marker.
-      const third = await forge.ensureComment(number, m, 'third');
+      const third = await forge.ensureComment(issue(number), m, 'third');
       assert.equal(second.id, first.id);
       assert.equal(third.id, first.id);
-      const mine = (await env.comments(number)).filter((c) => c.body.includes(m));
+      const mine = (await env.comments(issue(number))).filter((c) => c.body.includes(m));
       assert.equal(mine.length, 1, 'one sticky comment');
       assert.equal(mine[0]!.id, first.id);
       assert.equal(mine[0]!.author, env.botLogin);
       assert.ok(mine[0]!.body.includes('third'), 'the latest body wins');
       assert.ok(!mine[0]!.body.includes('second'));
-      const human = (await env.comments(number)).find((c) => c.author === 'alice');
+      const human = (await env.comments(issue(number))).find((c) => c.author === 'alice');
       assert.equal(human?.body, 'A human comment first.', 'other comments are untouched');
     });
 
@@ -198,42 +227,43 @@ export function forgeContract(name: string, setup: () => Promise<ContractEnv>): 
       const number = await env.seedIssue('Contract: marker inside', 'body');
       const m = marker(unique('inside'));
       const body = `Progress\n\n${m}\nmore`;
-      const { id } = await forge.ensureComment(number, m, body);
-      const [comment] = (await env.comments(number)).filter((c) => c.id === id);
+      const { id } = await forge.ensureComment(issue(number), m, body);
+      const [comment] = (await env.comments(issue(number))).filter((c) => c.id === id);
       assert.equal(comment?.body, body);
     });
 
     test('ensureComment with a stale remembered id finds the marker, or creates a new comment', async () => {
       const number = await env.seedIssue('Contract: stale id', 'body');
       const m = marker(unique('stale'));
-      const { id } = await forge.ensureComment(number, m, 'v1');
-      const helper = await env.seedComment(number, 'to be deleted', 'alice');
+      const { id } = await forge.ensureComment(issue(number), m, 'v1');
+      const helper = await env.seedComment(issue(number), 'to be deleted', 'alice');
       await env.deleteComment(helper);
       // A wrong (deleted) id: the search by marker still finds the sticky comment.
-      const again = await forge.ensureComment(number, m, 'v2', helper);
+      const again = await forge.ensureComment(issue(number), m, 'v2', helper);
       assert.equal(again.id, id);
-      assert.equal((await env.comments(number)).filter((c) => c.body.includes(m)).length, 1);
+      assert.equal((await env.comments(issue(number))).filter((c) => c.body.includes(m)).length, 1);
 
       // The sticky comment itself was deleted: a new one is created, once.
       await env.deleteComment(id);
-      const fresh = await forge.ensureComment(number, m, 'v3', id);
+      const fresh = await forge.ensureComment(issue(number), m, 'v3', id);
       assert.notEqual(fresh.id, id);
-      const last = await forge.ensureComment(number, m, 'v4', id);
+      const last = await forge.ensureComment(issue(number), m, 'v4', id);
       assert.equal(last.id, fresh.id);
-      const mine = (await env.comments(number)).filter((c) => c.body.includes(m));
+      const mine = (await env.comments(issue(number))).filter((c) => c.body.includes(m));
       assert.equal(mine.length, 1);
       assert.ok(mine[0]!.body.includes('v4'));
     });
 
     test('ensureComment finds its marker beyond the first page (more than 100 comments)', async () => {
       const number = await env.seedIssue('Contract: busy issue', 'body');
-      for (let i = 0; i < 120; i++) await env.seedComment(number, `filler ${i}`, i % 2 ? 'alice' : 'bob');
+      for (let i = 0; i < 120; i++)
+        await env.seedComment(issue(number), `filler ${i}`, i % 2 ? 'alice' : 'bob');
       const m = marker(unique('busy'));
-      const created = await forge.ensureComment(number, m, 'first');
-      for (let i = 0; i < 30; i++) await env.seedComment(number, `later filler ${i}`, 'alice');
-      const found = await forge.ensureComment(number, m, 'second');
+      const created = await forge.ensureComment(issue(number), m, 'first');
+      for (let i = 0; i < 30; i++) await env.seedComment(issue(number), `later filler ${i}`, 'alice');
+      const found = await forge.ensureComment(issue(number), m, 'second');
       assert.equal(found.id, created.id);
-      const all = await env.comments(number);
+      const all = await env.comments(issue(number));
       assert.equal(all.length, 151);
       const mine = all.filter((c) => c.body.includes(m));
       assert.equal(mine.length, 1);
@@ -242,7 +272,7 @@ export function forgeContract(name: string, setup: () => Promise<ContractEnv>): 
 
     test('addReaction puts 👀 on an issue comment, once', async () => {
       const number = await env.seedIssue('Contract: reaction', 'body');
-      const commentId = await env.seedComment(number, '/forge do it', 'alice');
+      const commentId = await env.seedComment(issue(number), '/forge do it', 'alice');
       const ref = { id: commentId, place: { type: 'issue' as const, number } };
       await forge.addReaction(ref, 'eyes');
       await forge.addReaction(ref, 'eyes');
@@ -328,8 +358,10 @@ export function forgeContract(name: string, setup: () => Promise<ContractEnv>): 
           head,
           base,
         });
-        const asIssue = await forge.getIssue(cr.number);
-        assert.equal(asIssue.isChangeRequest, true);
+        if (env.sharedNumbers) {
+          const asIssue = await forge.getIssue(cr.number);
+          assert.equal(asIssue.isChangeRequest, true);
+        }
         assert.deepEqual(await forge.getChangeRequest(cr.number), cr);
       }
     });
@@ -355,6 +387,88 @@ export function forgeContract(name: string, setup: () => Promise<ContractEnv>): 
         ],
       );
       assert.equal(thread[1]!.id, id);
+    });
+
+    test('comments, stickies and 👀 on a change request land on the change request', async () => {
+      const head = unique('forge/conversation');
+      await env.seedBranch(head);
+      // An issue that may share the change request's number (GitLab numbers them apart).
+      const other = await env.seedIssue('Contract: neighbour', 'body');
+      const cr = await forge.createChangeRequest({
+        head,
+        base: forge.repo.defaultBranch,
+        title: 'Conversation',
+        body: 'b',
+        draft: false,
+      });
+      const here = changeRequest(cr.number);
+      const human = await env.seedComment(here, '/forge on the change request', 'alice');
+      const { id } = await forge.postComment(here, 'A reply on the change request.');
+      const m = marker(unique('cr-sticky'));
+      const sticky = await forge.ensureComment(here, m, 'one');
+      assert.equal((await forge.ensureComment(here, m, 'two')).id, sticky.id);
+      await forge.addReaction({ id: human, place: { type: 'change_request', number: cr.number } }, 'eyes');
+      const held = await env.comments(here);
+      assert.deepEqual(
+        held.map((c) => [c.id, c.author]),
+        [
+          [human, 'alice'],
+          [id, env.botLogin],
+          [sticky.id, env.botLogin],
+        ],
+      );
+      assert.ok(held[2]!.body.includes('two'));
+      assert.deepEqual(await env.reactions(human), [{ content: 'eyes', author: env.botLogin }]);
+      if (!env.sharedNumbers) {
+        const neighbour = await env.comments(issue(other));
+        assert.ok(
+          neighbour.every((c) => c.author !== env.botLogin),
+          'nothing landed on an issue that happens to share the number',
+        );
+      }
+    });
+
+    test('addReaction puts 👀 on a comment inside a review thread', async () => {
+      const head = unique('forge/thread-eyes');
+      await env.seedBranch(head);
+      const cr = await forge.createChangeRequest({
+        head,
+        base: forge.repo.defaultBranch,
+        title: 'Thread eyes',
+        body: 'b',
+        draft: false,
+      });
+      const threadId = await env.seedThread(cr.number, '/forge rename this', 'alice');
+      const [opening] = await env.threadComments(cr.number, threadId);
+      await forge.addReaction(
+        { id: opening!.id, place: { type: 'review_thread', number: cr.number, threadId } },
+        'eyes',
+      );
+      assert.deepEqual(await env.reactions(opening!.id), [{ content: 'eyes', author: env.botLogin }]);
+    });
+
+    test('reportCheck: repeated in-progress reports keep one check, which then completes', async () => {
+      const branch = unique('check-repeat');
+      const sha = await env.seedBranch(branch);
+      const before = (await env.checks()).length;
+      const base = { sha, ref: branch, summary: 's', externalId: unique('task/4') };
+      const { id } = await forge.reportCheck({ ...base, status: 'in_progress', title: 'Preparing' });
+      const again = await forge.reportCheck({ ...base, status: 'in_progress', title: 'Agent working' }, id);
+      assert.equal(again.id, id);
+      const done = await forge.reportCheck(
+        { ...base, status: 'completed', conclusion: 'cancelled', title: 'Stopped' },
+        id,
+      );
+      assert.equal(done.id, id);
+      const checks = await env.checks();
+      assert.equal(checks.length, before + 1, 'one check');
+      assert.deepEqual(checks.at(-1), {
+        id,
+        sha,
+        status: 'completed',
+        conclusion: 'cancelled',
+        title: 'Stopped',
+      });
     });
 
     test('createChangeRequest retried for the same head returns the same change request', async () => {

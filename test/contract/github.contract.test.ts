@@ -74,12 +74,23 @@ async function setup(): Promise<ContractEnv> {
       changeRequestShort: 'PR',
       changeRequestRef3: '#3',
       issueRef3: '#3',
+      repository: 'repository',
+      settingsPath: '.github/forge.yml',
+      noreplyEmailAlice42: '42+alice@users.noreply.github.com',
+    },
+    sharedNumbers: true,
+    // GitHub's webhooks mark Apps (Forge's own included) with `sender.type: Bot`.
+    selfActor: { login: `${github.appSlug}[bot]`, id: 9_000_001, isBot: true },
+    actorFor: (login) => ({ login, id: 1000 + login.length, isBot: false }),
+    async seedBotUser() {
+      return { login: 'dependabot[bot]', id: 49_699_333, isBot: true };
     },
     async seedIssue(title, body) {
       return github.addIssue(REPO, { title, body, user: 'alice' }).number;
     },
-    async seedComment(number, body, author) {
-      return github.addComment(REPO, number, { body, user: author }).id;
+    // Issues and pull requests share numbers and the comment API on GitHub.
+    async seedComment(on, body, author) {
+      return github.addComment(REPO, on.number, { body, user: author }).id;
     },
     async deleteComment(id) {
       await octokit.rest.issues.deleteComment({ owner: OWNER, repo: NAME, comment_id: id });
@@ -99,8 +110,8 @@ async function setup(): Promise<ContractEnv> {
     async setPermission(login, permission) {
       github.setPermission(REPO, login, permission);
     },
-    async comments(number) {
-      return github.comments(REPO, number).map((c) => ({ id: c.id, body: c.body, author: c.user }));
+    async comments(on) {
+      return github.comments(REPO, on.number).map((c) => ({ id: c.id, body: c.body, author: c.user }));
     },
     async reactions(commentId) {
       return github.reactions(REPO, commentId).map((r) => ({ content: r.content, author: r.user }));

@@ -268,6 +268,33 @@ describe('TaskStore on a real Redis', () => {
     assert.equal((await store.findByNumber(repo, pr))?.id, task.id);
   });
 
+  test('issue #n and change request !n are different tasks when asked by conversation (GitLab)', async () => {
+    const gitlab: RepoRef = { ...repo, forge: 'gitlab', path: 'group/sub/project' };
+    const n = issueNumber();
+    const onIssue = await store.findOrCreate(gitlab, { type: 'issue', number: n }, (id) =>
+      newTask(id, n, { repo: gitlab }),
+    );
+    const onMr = await store.findOrCreate(gitlab, { type: 'change_request', number: n }, (id) =>
+      newTask(id, n, { repo: gitlab, changeRequest: { number: n, url: 'http://git.test/mr' } }),
+    );
+    assert.equal(onIssue.created, true);
+    assert.equal(onMr.created, true, 'the merge request does not find the issue’s task');
+    assert.notEqual(onMr.task.id, onIssue.task.id);
+    assert.equal((await store.findByNumber(gitlab, { type: 'issue', number: n }))?.id, onIssue.task.id);
+    assert.equal(
+      (await store.findByNumber(gitlab, { type: 'change_request', number: n }))?.id,
+      onMr.task.id,
+    );
+    // The issue's task opens merge request !m: found from the merge request, never from issue #m.
+    const m = issueNumber();
+    await store.indexChangeRequest(onIssue.task, m);
+    assert.equal(
+      (await store.findByNumber(gitlab, { type: 'change_request', number: m }))?.id,
+      onIssue.task.id,
+    );
+    assert.equal(await store.findByNumber(gitlab, { type: 'issue', number: m }), undefined);
+  });
+
   test('active set: markActive, markIdle, activeTaskIds', async () => {
     const n = issueNumber();
     const { task } = await store.findOrCreate(repo, n, (id) => newTask(id, n));

@@ -1,8 +1,10 @@
 import type { ProbotOctokit } from 'probot';
 import type {
+  Actor,
   ChangeRequest,
   CheckReport,
   CommentRef,
+  Conversation,
   Forge,
   ForgeWords,
   GitCredentials,
@@ -19,6 +21,15 @@ export const GITHUB_WORDS: ForgeWords = {
   changeRequestShort: 'PR',
   changeRequestRef: (n) => `#${n}`,
   issueRef: (n) => `#${n}`,
+  repository: 'repository',
+  settingsPath: '.github/forge.yml',
+  writeAccess: 'write access to this repository',
+  noreplyEmail: (login, id) => `${id}+${login}@users.noreply.github.com`,
+  // GitHub refuses pushes that touch workflows unless the App holds the `workflows` permission.
+  unpushable: {
+    matches: (path) => path.startsWith('.github/workflows/'),
+    why: 'Forge may not change workflow files (that needs the `workflows` permission, which the App does not hold)',
+  },
 };
 
 export const CHECK_NAME = 'Forge';
@@ -52,6 +63,11 @@ export class GitHubForge implements Forge {
       if (status(error) === 404) return 'none';
       throw error;
     }
+  }
+
+  /** GitHub's webhooks say it: `sender.type` is `Bot` for Apps, Forge's own included. */
+  async isBot(actor: Actor): Promise<boolean> {
+    return actor.isBot;
   }
 
   async getIssue(number: number): Promise<Issue> {
@@ -118,10 +134,11 @@ export class GitHubForge implements Forge {
     }
   }
 
-  async postComment(issueNumber: number, body: string): Promise<{ id: number }> {
+  // Issues and pull requests share one number sequence and one comment API on GitHub.
+  async postComment(on: Conversation, body: string): Promise<{ id: number }> {
     const { data } = await this.octokit.rest.issues.createComment({
       ...this.r,
-      issue_number: issueNumber,
+      issue_number: on.number,
       body,
     });
     return { id: data.id };
@@ -140,7 +157,7 @@ export class GitHubForge implements Forge {
   }
 
   async ensureComment(
-    issueNumber: number,
+    on: Conversation,
     marker: string,
     body: string,
     knownId?: number,
@@ -154,12 +171,12 @@ export class GitHubForge implements Forge {
         if (status(error) !== 404) throw error;
       }
     }
-    const existing = await this.findCommentWith(issueNumber, marker);
+    const existing = await this.findCommentWith(on.number, marker);
     if (existing !== undefined) {
       await this.octokit.rest.issues.updateComment({ ...this.r, comment_id: existing, body: text });
       return { id: existing };
     }
-    return this.postComment(issueNumber, text);
+    return this.postComment(on, text);
   }
 
   private async findCommentWith(issueNumber: number, marker: string): Promise<number | undefined> {
