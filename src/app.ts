@@ -5,10 +5,12 @@ import type { DestinationStream, Logger } from 'pino';
 import { CommandAgent } from './agents/command.js';
 import type { AgentRunner } from './agents/types.js';
 import { parseCommand } from './commands/parse.js';
-import { type ForgeConfig, githubApiBase, requireGitHubApp } from './config/load.js';
+import { configuredForges, type ForgeConfig, githubApiBase } from './config/load.js';
 import { createProbot, GitHubForgeFactory } from './forge/github/app.js';
 import { throttledOctokit } from './forge/github/octokit.js';
 import { githubWebhookHandler } from './forge/github/webhooks.js';
+import { GitLabForgeFactory } from './forge/gitlab/app.js';
+import { gitlabWebhookHandler } from './forge/gitlab/webhooks.js';
 import { ForgeRegistry } from './forge/registry.js';
 import { TaskLinks } from './http/links.js';
 import { type Handler, startHttp } from './http/server.js';
@@ -33,6 +35,8 @@ export interface ForgeOverrides {
   minWriteIntervalMs?: number;
   /** Spacing of GitHub writes per installation (GitHub asks for 1 s). */
   githubWriteSpacingMs?: number;
+  /** Spacing of GitLab writes per instance (default 1.1 s: under GitLab.com's 60 notes a minute). */
+  gitlabWriteSpacingMs?: number;
   onTurnWrites?(writes: number): void;
 }
 
@@ -46,9 +50,11 @@ export interface RunningForge {
 /** Composition root: builds everything from the parsed configuration and starts the role. */
 export async function startForge(config: ForgeConfig, overrides: ForgeOverrides = {}): Promise<RunningForge> {
   const redactor = new Redactor();
-  const app = requireGitHubApp(config);
-  redactor.add(app.webhookSecret);
-  redactor.add(app.privateKey);
+  // GitHub, GitLab or both (a half-configured one is a ConfigError naming what is missing).
+  const { github: app, gitlab } = configuredForges(config);
+  for (const secret of [app?.webhookSecret, app?.privateKey, gitlab?.token, gitlab?.webhookSecret]) {
+    if (secret) redactor.add(secret);
+  }
   const log = createLogger({
     level: config.logLevel,
     redactor,
@@ -60,29 +66,43 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
   const queues = createQueues(redis, prefix);
   const scheduler = new TurnScheduler(store, queues.turns);
   const stickies = new StickyComments(store, redis, prefix);
-  const links = new TaskLinks(app.webhookSecret, config.publicUrl);
-  const Octokit = throttledOctokit({
-    redis,
-    prefix,
-    ...(overrides.githubWriteSpacingMs !== undefined ? { spacingMs: overrides.githubWriteSpacingMs } : {}),
-  });
-  const probot = createProbot({ ...app, baseUrl: githubApiBase(config), Octokit, log });
-  const forges = new ForgeRegistry().register('github', new GitHubForgeFactory(probot));
+  const links = new TaskLinks((app?.webhookSecret ?? gitlab?.webhookSecret)!, config.publicUrl);
+  const forges = new ForgeRegistry();
+  if (app) {
+    const Octokit = throttledOctokit({
+      redis,
+      prefix,
+      ...(overrides.githubWriteSpacingMs !== undefined ? { spacingMs: overrides.githubWriteSpacingMs } : {}),
+    });
+    const probot = createProbot({ ...app, baseUrl: githubApiBase(config), Octokit, log });
+    forges.register('github', new GitHubForgeFactory(probot));
+  }
+  if (gitlab) {
+    const spacingMs = overrides.gitlabWriteSpacingMs;
+    forges.register(
+      'gitlab',
+      new GitLabForgeFactory({
+        url: gitlab.url,
+        token: gitlab.token,
+        writes: { redis, prefix, ...(spacingMs !== undefined ? { spacingMs } : {}) },
+      }),
+    );
+  }
   const closers: (() => Promise<unknown>)[] = [];
   let url: string | undefined;
 
   if (config.role !== 'worker') {
-    const handlers: Handler[] = [
-      githubWebhookHandler({
-        secret: app.webhookSecret,
-        deduper: new Deduper({ redis, prefix, ttlMs: 7 * 86_400_000 }),
-        events: queues.events,
-        log: log.child({ role: 'web' }),
-        parse: (body) => parseCommand(body, { allowedAgents: config.allowedAgents }),
-        triggerLabel: config.triggerLabel,
-        repoTriggerLabels: config.repoTriggerLabels,
-      }),
-    ];
+    const intake = {
+      deduper: new Deduper({ redis, prefix, ttlMs: 7 * 86_400_000 }),
+      events: queues.events,
+      log: log.child({ role: 'web' }),
+      parse: (body: string) => parseCommand(body, { allowedAgents: config.allowedAgents }),
+      triggerLabel: config.triggerLabel,
+      repoTriggerLabels: config.repoTriggerLabels,
+    };
+    const handlers: Handler[] = [];
+    if (app) handlers.push(githubWebhookHandler({ ...intake, secret: app.webhookSecret }));
+    if (gitlab) handlers.push(gitlabWebhookHandler({ ...intake, secret: gitlab.webhookSecret }));
     const http = await startHttp({
       host: config.host,
       port: config.port,
@@ -95,7 +115,7 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
     url = http.url;
     closers.push(http.close);
     log.info({ url: http.url }, 'Forge is listening');
-    if (config.webhookProxyUrl)
+    if (config.webhookProxyUrl && app)
       closers.push(await startSmee(config.webhookProxyUrl, `${http.url}/api/github/webhooks`, log));
   }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, githubApiBase, loadConfig } from './load.js';
+import { ConfigError, configuredForges, githubApiBase, loadConfig } from './load.js';
 
 const base = { FORGE_AGENT_COMMAND: 'true' };
 
@@ -62,4 +62,53 @@ test('GHE_HOST moves the API base to /api/v3', () => {
 test('the command agent needs its command, except on a web-only process', () => {
   assert.throws(() => loadConfig({}), /FORGE_AGENT_COMMAND: required/);
   assert.equal(loadConfig({ FORGE_ROLE: 'web' }).role, 'web');
+});
+
+test('forges: GitHub, GitLab or both; a half-configured one names what is missing', () => {
+  const github = { APP_ID: '7', PRIVATE_KEY: 'pem', WEBHOOK_SECRET: 's' };
+  const gitlab = { GITLAB_TOKEN: 'glpat-x', GITLAB_WEBHOOK_SECRET: 'hook-secret' };
+  const only = configuredForges(loadConfig({ ...base, ...gitlab }));
+  assert.equal(only.github, undefined);
+  assert.deepEqual(only.gitlab, {
+    url: 'https://gitlab.com',
+    token: 'glpat-x',
+    webhookSecret: 'hook-secret',
+  });
+  const both = configuredForges(
+    loadConfig({ ...base, ...github, ...gitlab, GITLAB_URL: 'https://git.example.com/gitlab/' }),
+  );
+  assert.equal(both.github?.appId, 7);
+  assert.equal(both.gitlab?.url, 'https://git.example.com/gitlab', 'self-managed, with a path prefix');
+  assert.deepEqual(Object.keys(configuredForges(loadConfig({ ...base, ...github }))), ['github']);
+
+  const problems = (env: Record<string, string>) => {
+    try {
+      configuredForges(loadConfig({ ...base, ...env }));
+      return [];
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.problems;
+    }
+  };
+  assert.match(
+    problems({})[0] ?? '',
+    /no forge configured: set APP_ID.*or GITLAB_TOKEN and GITLAB_WEBHOOK_SECRET/,
+  );
+  assert.deepEqual(
+    problems({ GITLAB_TOKEN: 'glpat-x' }).map((p) => p.split(':')[0]),
+    ['GITLAB_WEBHOOK_SECRET'],
+  );
+  // GitHub half-configured keeps its own errors, even when GitLab is complete.
+  assert.deepEqual(
+    problems({ ...gitlab, APP_ID: '7' }).map((p) => p.split(':')[0]),
+    ['PRIVATE_KEY or PRIVATE_KEY_PATH', 'WEBHOOK_SECRET'],
+  );
+  assert.throws(
+    () => loadConfig({ ...base, GITLAB_URL: 'gitlab.com' }),
+    /GITLAB_URL: expected an absolute URL/,
+  );
+  assert.throws(
+    () => loadConfig({ ...base, GITLAB_URL: 'nope', GITLAB_TOKEN: 'glpat-secret-value' }),
+    (error: Error) => !error.message.includes('glpat-secret-value'),
+  );
 });

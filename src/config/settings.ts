@@ -107,7 +107,8 @@ export const SETTINGS = {
   gitlabUrl: {
     env: 'GITLAB_URL',
     default: 'https://gitlab.com',
-    meaning: 'GitLab instance Forge works on: `https://gitlab.com` or a self-managed URL (with its path prefix, if any).',
+    meaning:
+      'GitLab instance Forge works on: `https://gitlab.com` or a self-managed URL (with its path prefix, if any).',
     schema: url,
   },
   gitlabToken: {

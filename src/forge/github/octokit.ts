@@ -1,21 +1,11 @@
 import type { Redis } from 'ioredis';
 import { ProbotOctokit } from 'probot';
+import { waitForWriteSlot } from '../write-slots.js';
 
 /**
  * Spacing of GitHub writes, shared by every Forge process through Redis, per installation: GitHub
- * asks for at least a second between content-creating requests. Each write atomically books the
- * next free slot and waits for it. Unlike a Redis-clustered Bottleneck, nothing is "held" while a
- * request runs, so a worker killed mid-request cannot block other processes.
+ * asks for at least a second between content-creating requests (see ../write-slots.ts).
  */
-const BOOK_SLOT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local spacing = tonumber(ARGV[1])
-local nextAt = tonumber(redis.call('GET', KEYS[1]) or '0')
-if nextAt < now then nextAt = now end
-redis.call('SET', KEYS[1], nextAt + spacing, 'PX', nextAt - now + spacing * 2)
-return nextAt - now`;
-
 export interface WriteGateOptions {
   redis: Redis;
   prefix: string;
@@ -26,7 +16,7 @@ const WRITE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
 /** Probot's Octokit with writes spaced across processes (reads are not limited beyond Probot's own). */
 export function throttledOctokit(options: WriteGateOptions): typeof ProbotOctokit {
-  const spacing = String(options.spacingMs ?? 1000);
+  const spacing = options.spacingMs ?? 1000;
   class ForgeOctokit extends ProbotOctokit {
     // biome-ignore lint/suspicious/noExplicitAny: Octokit's constructor options are untyped here
     constructor(octokitOptions: any = {}) {
@@ -37,8 +27,7 @@ export function throttledOctokit(options: WriteGateOptions): typeof ProbotOctoki
       const key = `${options.prefix}github-writes:${installation}`;
       this.hook.before('request', async (request) => {
         if (!WRITE_METHODS.has(request.method) || /\/access_tokens$/.test(request.url)) return;
-        const wait = Number(await options.redis.eval(BOOK_SLOT, 1, key, spacing));
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        await waitForWriteSlot(options.redis, key, spacing);
       });
     }
   }

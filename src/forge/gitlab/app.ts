@@ -1,0 +1,63 @@
+import type { Redis } from 'ioredis';
+import type { Forge, ForgeFactory, ForgeWords, RepoRef } from '../types.js';
+import { waitForWriteSlot } from '../write-slots.js';
+import { createGitLabClient, type GitLabClient } from './client.js';
+import { GitLabForge, type GitLabUser } from './forge.js';
+import { gitlabWords } from './map.js';
+
+export interface GitLabFactoryOptions {
+  /** Instance URL (`https://gitlab.com` or self-managed, path prefix included). */
+  url: string;
+  token: string;
+  /** Write spacing shared by every Forge process (omit to leave writes unspaced, e.g. in tests). */
+  writes?: { redis: Redis; prefix: string; spacingMs?: number };
+  /** A prebuilt client (tests); by default one with Forge's rate limits. */
+  client?: GitLabClient;
+}
+
+/**
+ * Builds a GitLabForge for any project on one GitLab instance, with one API client (and its rate
+ * limiters) for all of them. The token's own user is fetched on first need and kept: it is how
+ * Forge recognises its own notes.
+ */
+export class GitLabForgeFactory implements ForgeFactory {
+  readonly words: ForgeWords;
+  private readonly api: GitLabClient;
+  private self?: Promise<GitLabUser>;
+
+  constructor(private readonly options: GitLabFactoryOptions) {
+    this.api = options.client ?? createGitLabClient({ url: options.url, token: options.token });
+    this.words = gitlabWords(options.url);
+  }
+
+  async forRepo(repo: RepoRef): Promise<Forge> {
+    if (repo.forge !== 'gitlab') throw new Error(`not a GitLab project: ${repo.path}`);
+    return new GitLabForge({
+      api: this.api,
+      repo,
+      words: this.words,
+      token: this.options.token,
+      self: () => this.currentUser(),
+      beforeWrite: () => this.beforeWrite(),
+    });
+  }
+
+  /** `GET /user` once; a failure is not remembered, so the next call asks again. */
+  currentUser(): Promise<GitLabUser> {
+    this.self ??= this.api.users.showCurrentUser().then(
+      (user) => ({ id: (user as { id: number }).id, username: (user as { username: string }).username }),
+      (error: unknown) => {
+        this.self = undefined;
+        throw error;
+      },
+    );
+    return this.self;
+  }
+
+  private async beforeWrite(): Promise<void> {
+    const writes = this.options.writes;
+    if (!writes) return;
+    const host = new URL(this.options.url).host;
+    await waitForWriteSlot(writes.redis, `${writes.prefix}gitlab-writes:${host}`, writes.spacingMs ?? 1100);
+  }
+}

@@ -1,0 +1,118 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Handler } from '../../http/server.js';
+import { type AcceptDeps, type AcceptResult, acceptEvent } from '../../intake/accept.js';
+import { normalizeGitLabEvent } from './normalize.js';
+
+export const GITLAB_WEBHOOK_PATH = '/api/gitlab/webhooks';
+
+/** GitLab's own payloads are far smaller (a note is at most 1,000,000 characters). */
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+export interface GitLabWebhookDeps extends AcceptDeps {
+  /** The webhook's secret token (GITLAB_WEBHOOK_SECRET). */
+  secret: string;
+  triggerLabel: string;
+  repoTriggerLabels?: readonly string[];
+  log: Logger;
+}
+
+/**
+ * `POST /api/gitlab/webhooks`. GitLab does not sign deliveries; it sends the webhook's secret token
+ * in `X-Gitlab-Token`, compared here in constant time before the body is even read.
+ *
+ * Answers: 401 for a missing or wrong token (nothing is queued); 2xx for everything else Forge does
+ * not fail on — queued, duplicate, and ignored alike, including a body that is not JSON or too
+ * large. GitLab disables a webhook that keeps failing, and a 4xx can disable it for good, so an
+ * event Forge has no use for must never look like a failure. Only Forge's own trouble (Redis down)
+ * is a 5xx, which GitLab retries later. No GitLab API call is made here.
+ *
+ * Duplicates: the delivery id is `Idempotency-Key` (the same on GitLab's retries; GitLab 17.4+),
+ * else `X-Gitlab-Event-UUID`, else a hash of the body; the note id is claimed as well, so a note
+ * runs once however it arrives.
+ */
+export function gitlabWebhookHandler(deps: GitLabWebhookDeps): Handler {
+  const expected = digest(deps.secret);
+  return async (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://forge.invalid').pathname;
+    if (path !== GITLAB_WEBHOOK_PATH) return false;
+    if (req.method !== 'POST') {
+      reply(res, 405, { error: 'use POST' }, { allow: 'POST' });
+      return true;
+    }
+    const token = header(req, 'x-gitlab-token');
+    if (token === undefined || !timingSafeEqual(digest(token), expected)) {
+      req.resume();
+      deps.log.warn({ event: header(req, 'x-gitlab-event') }, 'GitLab webhook with a bad token refused');
+      reply(res, 401, { error: 'bad X-Gitlab-Token' });
+      return true;
+    }
+    const body = await readBody(req);
+    const eventName = header(req, 'x-gitlab-event') ?? '';
+    if (body === undefined) {
+      deps.log.warn({ event: eventName }, 'GitLab webhook body too large; ignored');
+      reply(res, 200, { result: 'ignored', reason: 'body too large' });
+      return true;
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(body.toString('utf8'));
+    } catch {
+      deps.log.warn({ event: eventName }, 'GitLab webhook body is not JSON; ignored');
+      reply(res, 200, { result: 'ignored', reason: 'body is not JSON' });
+      return true;
+    }
+    const deliveryId =
+      header(req, 'idempotency-key') ??
+      header(req, 'x-gitlab-event-uuid') ??
+      createHash('sha256').update(body).digest('hex');
+    const event = normalizeGitLabEvent(eventName, deliveryId, payload, {
+      triggerLabel: deps.triggerLabel,
+      repoTriggerLabels: deps.repoTriggerLabels ?? [],
+    });
+    let result: AcceptResult;
+    try {
+      result = await acceptEvent(event, deps);
+    } catch (error) {
+      deps.log.error({ err: error, deliveryId }, 'GitLab webhook could not be queued');
+      reply(res, 503, { error: 'try again later' });
+      return true;
+    }
+    reply(res, 200, { result });
+    return true;
+  };
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first === '' ? undefined : first;
+}
+
+/** The request body, or undefined when it is larger than Forge ever needs (the rest is drained). */
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let tooLarge = false;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) tooLarge = true;
+    else chunks.push(chunk);
+  }
+  return tooLarge ? undefined : Buffer.concat(chunks);
+}
+
+function reply(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(`${JSON.stringify(body)}\n`);
+}
