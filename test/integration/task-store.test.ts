@@ -281,10 +281,7 @@ describe('TaskStore on a real Redis', () => {
     assert.equal(onMr.created, true, 'the merge request does not find the issue’s task');
     assert.notEqual(onMr.task.id, onIssue.task.id);
     assert.equal((await store.findByNumber(gitlab, { type: 'issue', number: n }))?.id, onIssue.task.id);
-    assert.equal(
-      (await store.findByNumber(gitlab, { type: 'change_request', number: n }))?.id,
-      onMr.task.id,
-    );
+    assert.equal((await store.findByNumber(gitlab, { type: 'change_request', number: n }))?.id, onMr.task.id);
     // The issue's task opens merge request !m: found from the merge request, never from issue #m.
     const m = issueNumber();
     await store.indexChangeRequest(onIssue.task, m);

@@ -109,6 +109,40 @@ describe('git-server kit', () => {
     assert.notEqual(denied.code, 0);
   });
 
+  it('hands the Basic-auth user name to acceptToken (GitLab: oauth2:<token>)', async () => {
+    const seen: string[] = [];
+    const gitlab = await startGitServer({
+      acceptToken: (token, repo, user) => {
+        seen.push(`${user}@${repo}`);
+        return user === 'oauth2' && token === TOKEN;
+      },
+    });
+    try {
+      await gitlab.seedRepo('acme/platform/widgets.git', { 'a.txt': 'a\n' });
+      const basic = (user: string) =>
+        `http.extraHeader=Authorization: Basic ${Buffer.from(`${user}:${TOKEN}`).toString('base64')}`;
+      const ok = await git([
+        '-c',
+        basic('oauth2'),
+        'clone',
+        gitlab.cloneUrl('acme/platform/widgets.git'),
+        join(work, 'gl'),
+      ]);
+      assert.equal(ok.code, 0, ok.stderr);
+      const wrongUser = await git([
+        '-c',
+        basic('x-access-token'),
+        'clone',
+        gitlab.cloneUrl('acme/platform/widgets.git'),
+        join(work, 'gl2'),
+      ]);
+      assert.notEqual(wrongUser.code, 0);
+      assert.ok(seen.includes('oauth2@acme/platform/widgets.git'), seen.join(', '));
+    } finally {
+      await gitlab.close();
+    }
+  });
+
   it('pushAs moves a branch like a human push, and can delete files', async () => {
     const seed = await server.seedRepo(
       'owner/human.git',

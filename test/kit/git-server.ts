@@ -13,8 +13,12 @@ import { join } from 'node:path';
 export interface GitServerOptions {
   /** Directory holding the bare repositories; a temporary one (removed on close) when absent. */
   root?: string;
-  /** Decides whether the Basic-auth password may access `repoPath` (e.g. `owner/name.git`). */
-  acceptToken: (token: string, repoPath: string) => boolean;
+  /**
+   * Decides whether the Basic-auth password may access `repoPath` (`owner/name.git`, or with
+   * subgroups `group/sub/project.git`). `user` is the Basic-auth user name (GitHub: `x-access-token`,
+   * GitLab: `oauth2`).
+   */
+  acceptToken: (token: string, repoPath: string, user: string) => boolean;
 }
 
 export interface GitRequest {
@@ -146,7 +150,7 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
       reply(404, { 'Content-Type': 'text/plain' }, 'not found\n');
       return;
     }
-    if (!auth || !options.acceptToken(auth.password, repoPath)) {
+    if (!auth || !options.acceptToken(auth.password, repoPath, auth.user)) {
       // Private-repository behaviour: no anonymous fetch, no anonymous push.
       reply(401, { 'WWW-Authenticate': 'Basic realm="forge-test"', 'Content-Type': 'text/plain' }, 'auth\n');
       return;
