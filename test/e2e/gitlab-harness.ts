@@ -8,8 +8,8 @@ import { type ForgeOverrides, type RunningForge, startForge } from '../../src/ap
 import { loadConfig } from '../../src/config/load.js';
 import type { Conversation, RepoRef } from '../../src/forge/types.js';
 import type { Task } from '../../src/tasks/types.js';
-import { FakeGitLab, gitServerHooks } from '../kit/fake-gitlab/index.js';
 import { waitFor } from '../kit/fake-github/wait.js';
+import { FakeGitLab, gitServerHooks } from '../kit/fake-gitlab/index.js';
 import { type GitServer, startGitServer } from '../kit/git-server.js';
 import {
   buildGitLabDelivery,
