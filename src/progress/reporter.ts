@@ -118,6 +118,22 @@ export class ProgressReporter {
           if (id !== this.checkId) await this.options.onCheckCreated?.(id, report.sha);
           this.checkId = id;
           this.writes++;
+          // The turn moved to a new commit while this write was in flight: close this check (it hangs
+          // on the old commit) and create the new one next, as setCheck does when no write is pending.
+          const latest = this.check;
+          if (latest?.sha && latest.sha !== report.sha) {
+            this.closing.push({
+              id,
+              report: {
+                ...report,
+                status: 'completed',
+                conclusion: 'neutral',
+                title: `Continued on ${latest.sha.slice(0, 7)}`,
+              },
+            });
+            this.checkId = undefined;
+            this.dirty.check = true;
+          }
         }
       } catch (error) {
         this.options.onError(error);
