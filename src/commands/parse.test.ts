@@ -378,6 +378,17 @@ describe('renderHelp', () => {
     }
   });
 
+  test('speaks the host’s words (GitLab: merge requests, the Developer role)', () => {
+    const help = renderHelp({
+      allowedAgents: ['command'],
+      triggerLabel: 'forge',
+      words: { changeRequest: 'merge request', writeAccess: 'the Developer role or higher in this project' },
+    });
+    assert.match(help, /opens or updates a merge request/);
+    assert.match(help, /Only people with the Developer role or higher in this project can run Forge\./);
+    assert.ok(!help.includes('pull request'));
+  });
+
   test('says when no agents are enabled', () => {
     assert.match(renderHelp({ allowedAgents: [], triggerLabel: 'ai' }), /none enabled/);
   });

@@ -228,10 +228,16 @@ function invalid(reply: string): ForgeCommand {
 export interface HelpOptions {
   allowedAgents: readonly string[];
   triggerLabel: string;
+  /** The host's words (default: GitHub's). */
+  words?: { changeRequest: string; writeAccess: string };
 }
 
 /** Markdown reply to `/forge help`. */
 export function renderHelp(opts: HelpOptions): string {
+  const words = opts.words ?? {
+    changeRequest: 'pull request',
+    writeAccess: 'write access to this repository',
+  };
   const agents = opts.allowedAgents.length
     ? opts.allowedAgents.map((a) => `\`${a}\``).join(', ')
     : '_none enabled — ask the operator_';
@@ -242,7 +248,7 @@ export function renderHelp(opts: HelpOptions): string {
     '',
     '| Comment | What it does |',
     '| --- | --- |',
-    '| `/forge <instruction>` | Runs an agent on the instruction and opens or updates a pull request. The instruction may continue on the following lines. |',
+    `| \`/forge <instruction>\` | Runs an agent on the instruction and opens or updates a ${words.changeRequest}. The instruction may continue on the following lines. |`,
     '| `/forge help` | Shows this help. |',
     '| `/forge status` | Shows what Forge is doing here. |',
     '| `/forge stop` | Stops the running task. |',
@@ -259,6 +265,6 @@ export function renderHelp(opts: HelpOptions): string {
     '',
     `You can also add the \`${opts.triggerLabel.replace(/`/g, '')}\` label to an issue: Forge then works on the issue's title and description.`,
     '',
-    'Only people with write access to the repository can run Forge.',
+    `Only people with ${words.writeAccess} can run Forge.`,
   ].join('\n');
 }

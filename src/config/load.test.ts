@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { loadSetupConfig, needsSetup } from '../setup/config.js';
 import { ConfigError, configuredForges, githubApiBase, loadConfig } from './load.js';
 
 const base = { FORGE_AGENT_COMMAND: 'true' };
@@ -111,4 +112,9 @@ test('forges: GitHub, GitLab or both; a half-configured one names what is missin
     () => loadConfig({ ...base, GITLAB_URL: 'nope', GITLAB_TOKEN: 'glpat-secret-value' }),
     (error: Error) => !error.message.includes('glpat-secret-value'),
   );
+});
+
+test('a GitLab-only Forge starts normally, not in GitHub App setup mode', () => {
+  assert.equal(needsSetup(loadSetupConfig({})), true, 'nothing configured: setup mode');
+  assert.equal(needsSetup(loadSetupConfig({ GITLAB_TOKEN: 'glpat-x' })), false);
 });

@@ -133,6 +133,8 @@ export interface ForgeWords {
   settingsPath: string;
   /** Who may ask Forge, in the host's terms: "write access to this repository". */
   writeAccess: string;
+  /** What to check when the host refuses Forge's credentials (for error explanations). */
+  accessHint: string;
   /** The address that credits a user in `Co-authored-by:` without exposing their email. */
   noreplyEmail(login: string, id: number): string;
   /** Paths this host will not accept in Forge's pushes (GitHub: workflows), and why, for the user. */

@@ -111,6 +111,7 @@ export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void
       await forge.postComment(
         here,
         renderHelp({
+          words,
           allowedAgents: deps.allowedAgents,
           triggerLabel: repo.triggerLabel ?? deps.triggerLabel,
         }),

@@ -411,7 +411,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     }
   } catch (error) {
     log.error({ err: error }, 'turn failed');
-    const explained = error instanceof SetupFailed ? error.message : explainError(error);
+    const explained = error instanceof SetupFailed ? error.message : explainError(error, forge.words);
     outcome = { state: 'failed', endReason: 'error', error: deps.redactor.redact(explained) };
   } finally {
     tracker.signal.removeEventListener('abort', onStop);

@@ -160,6 +160,7 @@ export function forgeContract(name: string, setup: () => Promise<ContractEnv>): 
       assert.equal(forge.words.settingsPath, w.settingsPath);
       assert.equal(forge.words.noreplyEmail('alice', 42), w.noreplyEmailAlice42);
       assert.ok(forge.words.writeAccess.length > 0);
+      assert.ok(forge.words.accessHint.length > 0);
     });
 
     test('isBot: a human is not, Forge’s own account and other bots are', async () => {

@@ -24,6 +24,7 @@ export const GITHUB_WORDS: ForgeWords = {
   repository: 'repository',
   settingsPath: '.github/forge.yml',
   writeAccess: 'write access to this repository',
+  accessHint: 'Check that the App is installed on this repository with the permissions listed in app.yml.',
   noreplyEmail: (login, id) => `${id}+${login}@users.noreply.github.com`,
   // GitHub refuses pushes that touch workflows unless the App holds the `workflows` permission.
   unpushable: {

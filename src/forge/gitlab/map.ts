@@ -16,6 +16,8 @@ export function gitlabWords(instanceUrl: string): ForgeWords {
     repository: 'project',
     settingsPath: '.gitlab/forge.yml',
     writeAccess: 'the Developer role or higher in this project',
+    accessHint:
+      "Check that Forge's GitLab token (GITLAB_TOKEN) is valid, has the `api` scope and the Developer role in this project.",
     // GitLab's private commit email: it links the commit to the user without exposing an address.
     noreplyEmail: (login, id) => `${id}-${login}@users.noreply.${host}`,
   };
