@@ -102,7 +102,10 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
     };
     const handlers: Handler[] = [];
     if (app) handlers.push(githubWebhookHandler({ ...intake, secret: app.webhookSecret }));
-    if (gitlab) handlers.push(gitlabWebhookHandler({ ...intake, secret: gitlab.webhookSecret }));
+    if (gitlab)
+      handlers.push(
+        gitlabWebhookHandler({ ...intake, secret: gitlab.webhookSecret, instanceUrl: gitlab.url }),
+      );
     const http = await startHttp({
       host: config.host,
       port: config.port,

@@ -219,6 +219,15 @@ describe('GitLabForge on GitLab specifics', () => {
     s.gitlab.assertNoViolations();
   });
 
+  test('the factory refuses a project whose clone URL is not on the instance (the token stays home)', async () => {
+    const factory = new GitLabForgeFactory({ url: s.gitlab.url, token: 'glpat-secret' });
+    await assert.rejects(
+      factory.forRepo({ ...s.forge.repo, cloneUrl: `https://evil.example/${PROJECT}.git` }),
+      /not on http:\/\/127\.0\.0\.1:\d+; Forge does not send its token there/,
+    );
+    assert.equal((await factory.forRepo(s.forge.repo)).kind, 'gitlab');
+  });
+
   test('a new merge request is a draft by its title; editing the title keeps it a draft', async () => {
     const branch = `forge/draft-${Date.now()}`;
     await s.env.seedBranch(branch);

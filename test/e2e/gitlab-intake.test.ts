@@ -110,6 +110,36 @@ describe('GitLab webhook intake, authorization and refusals', () => {
     assert.equal((await h.settled(issueOn(issue))).turns.length, 1);
   });
 
+  test('a payload naming a project on another host is ignored: the token is never sent there', async () => {
+    const issue = h.newIssue('Elsewhere');
+    await h.quiet();
+    const callsBefore = h.gitlab.calls.length;
+    const note = h.gitlab.addNote(
+      PROJECT,
+      { type: 'issue', iid: issue },
+      { body: '/forge go', author: 'alice' },
+    );
+    const payload = noteOnIssue({
+      project: {
+        ...h.project,
+        cloneUrl: `https://evil.example/${PROJECT}.git`,
+        webUrl: `https://evil.example/${PROJECT}`,
+      },
+      user: { username: 'alice', id: h.gitlab.user('alice').id },
+      note: { id: note.id, body: '/forge go' },
+      issue: { iid: issue },
+    });
+    const res = await h.deliver('Note Hook', payload);
+    assert.equal(res.status, 200);
+    assert.deepEqual(JSON.parse(res.body), {
+      result: 'ignored',
+      reason: 'project not on this GitLab instance',
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(h.gitlab.calls.length, callsBefore);
+    assert.equal(await h.forge.store.findByNumber(GITLAB_REF, issueOn(issue)), undefined);
+  });
+
   test('a redelivered event, or the same note under another key, makes one task with one turn', async () => {
     const issue = h.newIssue('Twice');
     const first = await h.note({ on: issueOn(issue), body: '/forge once please' });

@@ -3,7 +3,7 @@ import type { Forge, ForgeFactory, ForgeWords, RepoRef } from '../types.js';
 import { waitForWriteSlot } from '../write-slots.js';
 import { createGitLabClient, type GitLabClient } from './client.js';
 import { GitLabForge, type GitLabUser } from './forge.js';
-import { gitlabWords } from './map.js';
+import { gitlabWords, onInstance } from './map.js';
 
 export interface GitLabFactoryOptions {
   /** Instance URL (`https://gitlab.com` or self-managed, path prefix included). */
@@ -32,6 +32,11 @@ export class GitLabForgeFactory implements ForgeFactory {
 
   async forRepo(repo: RepoRef): Promise<Forge> {
     if (repo.forge !== 'gitlab') throw new Error(`not a GitLab project: ${repo.path}`);
+    // The token goes to the clone URL's host: only ever to this GitLab instance.
+    if (!onInstance(repo.cloneUrl, this.options.url))
+      throw new Error(
+        `the clone URL of ${repo.path} is not on ${this.options.url}; Forge does not send its token there`,
+      );
     return new GitLabForge({
       api: this.api,
       repo,
@@ -52,6 +57,11 @@ export class GitLabForgeFactory implements ForgeFactory {
       },
     );
     return this.self;
+  }
+
+  /** Whether a project's URLs (from a webhook) are on this instance. */
+  isOnInstance(url: string): boolean {
+    return onInstance(url, this.options.url);
   }
 
   private async beforeWrite(): Promise<void> {

@@ -6,6 +6,7 @@ import {
   isDraftTitle,
   mapAccessLevel,
   mapMergeRequest,
+  onInstance,
   statusState,
   statusText,
 } from './map.js';
@@ -75,4 +76,17 @@ test('words: merge requests are !n, issues #n, private commit emails on the inst
   assert.equal(words.settingsPath, '.gitlab/forge.yml');
   assert.equal(words.noreplyEmail('jane.doe', 42), '42-jane.doe@users.noreply.git.example.com');
   assert.equal(words.unpushable, undefined, 'GitLab accepts CI changes from a Developer');
+});
+
+test('onInstance: the token only goes to the instance’s own host', () => {
+  assert.ok(onInstance('https://gitlab.com/g/s/p.git', 'https://gitlab.com'));
+  assert.ok(
+    onInstance('http://127.0.0.1:9000/g/p.git', 'http://127.0.0.1:8000'),
+    'another port of the same host',
+  );
+  assert.ok(onInstance('https://git.example.com/gitlab/g/p.git', 'https://git.example.com/gitlab'));
+  assert.ok(!onInstance('https://evil.example/g/p.git', 'https://gitlab.com'));
+  assert.ok(!onInstance('https://gitlab.com.evil.example/g/p.git', 'https://gitlab.com'));
+  assert.ok(!onInstance('file:///etc/passwd', 'https://gitlab.com'));
+  assert.ok(!onInstance('not a url', 'https://gitlab.com'));
 });

@@ -110,3 +110,14 @@ export function statusText(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length <= 255 ? flat : `${flat.slice(0, 254)}…`;
 }
+
+/** Same scheme (http or https) and host name as the instance (the port may differ, e.g. behind a proxy). */
+export function onInstance(url: string, instanceUrl: string): boolean {
+  try {
+    const u = new URL(url);
+    const instance = new URL(instanceUrl);
+    return (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname === instance.hostname;
+  } catch {
+    return false;
+  }
+}

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Handler } from '../../http/server.js';
 import { type AcceptDeps, type AcceptResult, acceptEvent } from '../../intake/accept.js';
+import { onInstance } from './map.js';
 import { normalizeGitLabEvent } from './normalize.js';
 
 export const GITLAB_WEBHOOK_PATH = '/api/gitlab/webhooks';
@@ -13,6 +14,8 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
 export interface GitLabWebhookDeps extends AcceptDeps {
   /** The webhook's secret token (GITLAB_WEBHOOK_SECRET). */
   secret: string;
+  /** The GitLab instance (GITLAB_URL): events about projects elsewhere are ignored. */
+  instanceUrl: string;
   triggerLabel: string;
   repoTriggerLabels?: readonly string[];
   log: Logger;
@@ -71,6 +74,14 @@ export function gitlabWebhookHandler(deps: GitLabWebhookDeps): Handler {
       triggerLabel: deps.triggerLabel,
       repoTriggerLabels: deps.repoTriggerLabels ?? [],
     });
+    if (event && !onInstance(event.repo.cloneUrl, deps.instanceUrl)) {
+      deps.log.warn(
+        { deliveryId, repo: event.repo.path },
+        'GitLab webhook names a project that is not on GITLAB_URL; ignored',
+      );
+      reply(res, 200, { result: 'ignored', reason: 'project not on this GitLab instance' });
+      return true;
+    }
     let result: AcceptResult;
     try {
       result = await acceptEvent(event, deps);
