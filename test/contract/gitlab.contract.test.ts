@@ -87,7 +87,24 @@ async function start(): Promise<Started> {
     iid: c.number,
   });
 
+  /**
+   * Hooks the contract suite on main asks for (review feedback), ready for the merge. GitLab has no
+   * review bodies: a submitted review's summary is a plain note, and approving adds none.
+   */
+  const reviewHooks = {
+    reviewBodies: false,
+    async seedThreadReply(_number: number, threadId: string, body: string, author: string) {
+      gitlab.replyInThread(PROJECT, threadId, { body, author });
+    },
+    async resolveThread(_number: number, threadId: string) {
+      gitlab.resolveThread(threadId);
+    },
+    async seedReview(number: number, body: string, author: string) {
+      if (body) gitlab.addNote(PROJECT, { type: 'merge_request', iid: number }, { body, author });
+    },
+  };
   const env: ContractEnv = {
+    ...reviewHooks,
     forge,
     botLogin: BOT,
     expectedWords: {
@@ -244,7 +261,7 @@ describe('GitLabForge on GitLab specifics', () => {
     s.gitlab.assertNoViolations();
   });
 
-  test('listReviewFeedback: unresolved threads with their notes, plain comments, no system notes or Forge', async () => {
+  test('listReviewFeedback: unresolved threads with their notes, plain comments (Forge’s too), no system notes', async () => {
     const branch = `forge/feedback-${Date.now()}`;
     await s.env.seedBranch(branch);
     const cr = await s.forge.createChangeRequest({
@@ -291,7 +308,11 @@ describe('GitLabForge on GitLab specifics', () => {
     );
     assert.deepEqual(
       feedback.comments.map((c) => [c.author, c.body]),
-      [['maya', 'Looks good overall.']],
+      [
+        ['maya', 'Looks good overall.'],
+        [BOT, 'Forge progress'],
+      ],
+      'oldest first; callers filter out Forge’s own',
     );
     assert.deepEqual(feedback.reviews, []);
     assert.match(

@@ -24,15 +24,16 @@ interface Discussion {
 }
 
 /**
- * What reviewers said on a merge request, from its discussions (every page): unresolved threads
- * (resolved ones are done), and plain comments. GitLab has no review bodies: approving says nothing.
- * System notes ("added 1 commit") are not feedback; neither are Forge's own notes (`selfId`).
+ * What reviewers said on a merge request, from its discussions (every page), oldest first:
+ * unresolved threads (resolved ones are done) with all their notes, and plain comments (Forge's own
+ * included: callers filter). GitLab has no review bodies — a review's summary is a plain comment and
+ * approving says nothing — so `reviews` is empty. System notes ("added 1 commit") are not feedback.
  */
 export async function listReviewFeedback(
   api: GitLabClient,
   project: string,
   number: number,
-  options: { selfId?: number; webUrl?: string } = {},
+  options: { webUrl?: string } = {},
 ): Promise<ReviewFeedback> {
   const discussions = (await api.discussions.all(project, number, {
     perPage: 100,
@@ -52,7 +53,7 @@ export async function listReviewFeedback(
     if (!notes.length) continue;
     if (discussion.individual_note) {
       const [note] = notes;
-      if (note && !isSelf(note, options.selfId)) comments.push(said(note));
+      if (note) comments.push(said(note));
       continue;
     }
     if (notes.some((n) => n.resolvable) && notes.every((n) => !n.resolvable || n.resolved)) continue;
@@ -67,8 +68,4 @@ export async function listReviewFeedback(
     });
   }
   return { threads, reviews: [], comments };
-}
-
-function isSelf(note: DiscussionNote, selfId: number | undefined): boolean {
-  return selfId !== undefined && note.author?.id === selfId;
 }

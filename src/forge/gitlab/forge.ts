@@ -203,9 +203,8 @@ export class GitLabForge implements Forge {
     return { id: note.id };
   }
 
-  async listReviewFeedback(number: number): Promise<ReviewFeedback> {
-    const self = await this.options.self();
-    return listReviewFeedback(this.api, this.project, number, { selfId: self.id, webUrl: this.repo.webUrl });
+  listReviewFeedback(number: number): Promise<ReviewFeedback> {
+    return listReviewFeedback(this.api, this.project, number, { webUrl: this.repo.webUrl });
   }
 
   /**
