@@ -18,6 +18,7 @@ import { Redactor } from './observability/redact.js';
 import { StickyComments } from './progress/stickies.js';
 import { LocalSandbox } from './sandbox/local/local-sandbox.js';
 import type { Sandbox } from './sandbox/types.js';
+import { RepoCostLedger } from './tasks/budget.js';
 import { CancelBus } from './tasks/cancel.js';
 import { createQueues } from './tasks/queues.js';
 import { TurnScheduler } from './tasks/scheduler.js';
@@ -152,6 +153,16 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
         triggerLabel: config.triggerLabel,
         repoTriggerLabels: config.repoTriggerLabels,
         logUrl: (id) => links.url(id),
+        budget: {
+          limits: {
+            maxAgentSteps: config.maxAgentSteps,
+            maxTaskCostUsd: config.maxTaskCost,
+            maxTaskTokens: config.maxTaskTokens,
+            maxRepoDailyCostUsd: config.maxRepoDailyCost,
+          },
+          ledger: new RepoCostLedger(redis, prefix),
+        },
+        agentModels: config.agentModels,
         ...(overrides.minWriteIntervalMs !== undefined
           ? { minWriteIntervalMs: overrides.minWriteIntervalMs }
           : {}),

@@ -24,7 +24,12 @@ export interface RepoSettings {
   setup?: string[];
   testCommand?: string;
   instructions?: string;
-  limits?: { turnTimeoutMs?: number };
+  limits?: {
+    turnTimeoutMs?: number;
+    idleTimeoutMs?: number;
+    maxAgentSteps?: number;
+    maxTaskCostUsd?: number;
+  };
 }
 
 /** The operator settings repository settings are checked against (a `ForgeConfig` fits). */

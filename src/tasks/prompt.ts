@@ -70,7 +70,9 @@ export function buildPrompt(
           ? 'ran out of time'
           : c.endReason === 'worker_lost'
             ? 'was interrupted when Forge shut down'
-            : 'failed';
+            : c.endReason === 'limit'
+              ? 'reached a limit (agent steps or budget)'
+              : 'failed';
     parts.push(
       '',
       CONTINUE_HEADING,

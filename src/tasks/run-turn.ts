@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { proxyEnv } from '../agents/env.js';
 import type { AgentConclusion, AgentEvent, AgentResult, AgentRunner } from '../agents/types.js';
 import {
   DEFAULT_BRANCH_PREFIX,
@@ -8,6 +9,7 @@ import {
   renderSettingsProblems,
 } from '../config/repo-settings.js';
 import type { Forge, ForgeFactory } from '../forge/types.js';
+import type { ModelGateway } from '../gateway/types.js';
 import { branchName } from '../git/branch-name.js';
 import { GitWorkspace } from '../git/workspace.js';
 import type { Redactor } from '../observability/redact.js';
@@ -29,6 +31,7 @@ import { buildPrompt } from './prompt.js';
 import type { TurnScheduler } from './scheduler.js';
 import type { TaskStore } from './store.js';
 import { isFinished, transitionTurn } from './transitions.js';
+import { type BudgetDeps, effectiveLimits, LimitReached, TurnBudget } from './turn-budget.js';
 import type { Task, Turn, TurnEndReason, TurnState } from './types.js';
 
 export interface TurnDeps {
@@ -60,6 +63,14 @@ export interface TurnDeps {
   onTurnWrites?(writes: number): void;
   /** Fires when the worker shuts down; the turn keeps its work and ends. */
   shutdownSignal?: AbortSignal;
+  /** The model gateway agents reach their model through (absent: agents get no model access). */
+  gateway?: ModelGateway;
+  /** Step, cost and token caps, and the per-repository daily cost ledger. */
+  budget?: BudgetDeps;
+  /** The sandbox image for an agent (FORGE_AGENT_IMAGES, else FORGE_AGENT_IMAGE). */
+  imageFor?(agent: string): string | undefined;
+  /** Default model per agent (FORGE_AGENT_MODELS); a comment's or repository's model wins. */
+  agentModels?: Readonly<Record<string, string>>;
 }
 
 /** GitHub refuses pushes that touch workflows unless the App has the `workflows` permission. */
@@ -168,6 +179,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   let outcome: Outcome = { state: 'failed', endReason: 'error', error: 'The turn ended unexpectedly.' };
   const patch: Partial<Turn> = {};
   let turnTimeoutMs = deps.turnTimeoutMs;
+  let budget: TurnBudget | undefined;
   try {
     // The repository's settings, always from its default branch: never from the change request's
     // head, which the requester controls.
@@ -194,6 +206,32 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
         .catch((error: unknown) => log.warn({ err: error }, 'could not report settings problems'));
     }
     if (repo.limits?.turnTimeoutMs !== undefined) turnTimeoutMs = repo.limits.turnTimeoutMs;
+    const agentName = turnOf(task).options.agent ?? 'command';
+    const agent = deps.agents.get(agentName);
+    if (!agent) throw new Error(`the agent "${agentName}" is not configured on this Forge`);
+    if (deps.budget) {
+      budget = new TurnBudget({
+        task,
+        turn: n,
+        repo: task.repo,
+        limits: effectiveLimits(deps.budget.limits, repo.limits),
+        ledger: deps.budget.ledger,
+        ...(deps.gateway ? { gateway: deps.gateway } : {}),
+        onCap: (hit) => {
+          void note(`limit reached: ${hit.message}`);
+          abort.abort(new LimitReached(hit));
+        },
+        onUsage: (usage) => {
+          // Shown live in the sticky comment and the check run; stored when the turn ends.
+          turnOf(task).usage = usage;
+          render();
+        },
+        onBlocked: (target) =>
+          void note(`egress proxy refused a connection to ${target} (not in FORGE_EGRESS_ALLOW)`),
+      });
+    }
+    // Refuses the turn before any work when the task or repository has no budget left.
+    const model = await budget?.start();
     const creds = await forge.gitCredentials();
     deps.redactor.add(creds.password);
     // Installation tokens live an hour; forget each one well after that so the redactor stays small.
@@ -226,20 +264,21 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     if (!branchless && !remoteHasBranch) await workspace.createBranch(task.branch!);
     if (task.changeRequest) checkSha = await workspace.headSha();
 
-    const agentName = turnOf(task).options.agent ?? 'command';
-    const agent = deps.agents.get(agentName);
-    if (!agent) throw new Error(`the agent "${agentName}" is not configured on this Forge`);
+    const image = deps.imageFor?.(agentName);
     session = await deps.sandbox.create({
       checkoutDir: workspace.dir,
       homeDir: join(deps.workspaceRoot, 'homes', taskId),
       env: {},
       labels: { 'forge.task': taskId, 'forge.turn': String(n) },
+      ...(image ? { image } : {}),
     });
     const startedAt = Date.now();
     for (const [i, command] of (repo.setup ?? []).entries()) {
       if (abort.signal.aborted) break;
       await note(`setup ${i + 1}/${repo.setup!.length} (.github/forge.yml): $ ${command}`);
       const ran = await session.exec(['sh', '-c', command], {
+        // Setup (e.g. `npm ci`) reaches the network only through the egress proxy.
+        ...(model ? { env: proxyEnv(model) } : {}),
         signal: abort.signal,
         timeoutMs: Math.max(1000, turnTimeoutMs - (Date.now() - startedAt)),
         idleTimeoutMs: deps.idleTimeoutMs,
@@ -266,11 +305,14 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
               ...(repo.testCommand ? { testCommand: repo.testCommand } : {}),
               ...(repo.instructions ? { instructions: repo.instructions } : {}),
             }),
-            ...(turn.options.model ? { model: turn.options.model } : {}),
+            ...((turn.options.model ?? deps.agentModels?.[agentName])
+              ? { model: turn.options.model ?? deps.agentModels?.[agentName] }
+              : {}),
             ...(task.sessions?.[agentName] ? { sessionId: task.sessions[agentName] } : {}),
           },
           {
             session,
+            ...(model ? { model } : {}),
             signal: abort.signal,
             timeoutMs: Math.max(1000, turnTimeoutMs - (Date.now() - startedAt)),
             idleTimeoutMs: deps.idleTimeoutMs,
@@ -285,7 +327,9 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
         );
     await lines.flush();
     patch.summary = result.summary ? deps.redactor.redact(result.summary).slice(0, 20_000) : undefined;
-    if (result.usage) patch.usage = result.usage;
+    // The gateway's measurement wins over what the CLI says it used.
+    const usage = budget?.usage() ?? result.usage;
+    if (usage) patch.usage = usage;
     if (result.sessionId) {
       const sessionId = result.sessionId;
       task = (
@@ -413,13 +457,20 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     }
   } catch (error) {
     log.error({ err: error }, 'turn failed');
-    const explained = error instanceof SetupFailed ? error.message : explainError(error);
-    outcome = { state: 'failed', endReason: 'error', error: deps.redactor.redact(explained) };
+    if (error instanceof LimitReached) {
+      outcome = { state: 'cancelled', endReason: 'limit', error: error.message };
+    } else {
+      const explained = error instanceof SetupFailed ? error.message : explainError(error);
+      outcome = { state: 'failed', endReason: 'error', error: deps.redactor.redact(explained) };
+    }
   } finally {
     tracker.signal.removeEventListener('abort', onStop);
     // The worker's shutdown signal outlives every turn: leave no listener behind.
     deps.shutdownSignal?.removeEventListener('abort', onShutdown);
     tracker.release();
+    await budget
+      ?.finish()
+      .catch((error: unknown) => log.warn({ err: error }, 'could not book the turn cost'));
     await lines.flush().catch(() => undefined);
     await session?.destroy().catch((error: unknown) => log.warn({ err: error }, 'sandbox cleanup failed'));
     await workspace
@@ -475,6 +526,9 @@ async function resolveBranch(task: Task, forge: Forge, prefix: string): Promise<
 function outcomeOf(result: AgentResult, signal: AbortSignal, deps: TurnDeps, timeoutMs: number): Outcome {
   const conclusion: AgentConclusion = result.conclusion;
   if (conclusion === 'success') return { state: 'completed' };
+  if (signal.reason instanceof LimitReached) {
+    return { state: 'cancelled', endReason: 'limit', error: signal.reason.message };
+  }
   if (conclusion === 'cancelled' || signal.aborted) {
     const shutdown = signal.reason instanceof Error && signal.reason.message === 'shutdown';
     return {

@@ -17,6 +17,8 @@ export type TurnEndReason =
   | 'idle_timeout'
   | 'worker_lost'
   | 'push_rejected'
+  /** A step, cost or token cap stopped the turn (its work is kept). */
+  | 'limit'
   | 'task_closed'
   | 'error';
 
