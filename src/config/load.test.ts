@@ -63,3 +63,16 @@ test('the command agent needs its command, except on a web-only process', () => 
   assert.throws(() => loadConfig({}), /FORGE_AGENT_COMMAND: required/);
   assert.equal(loadConfig({ FORGE_ROLE: 'web' }).role, 'web');
 });
+
+test('an allowed model agent needs its provider key at the gateway, named by its standard variable', () => {
+  assert.throws(
+    () => loadConfig({ FORGE_AGENT: 'claude-code', FORGE_ALLOWED_AGENTS: 'codex' }),
+    (error: Error) =>
+      /ANTHROPIC_API_KEY: required when the `claude-code` agent is allowed/.test(error.message) &&
+      /OPENAI_API_KEY: required when the `codex` agent is allowed/.test(error.message) &&
+      !/GEMINI_API_KEY/.test(error.message),
+  );
+  const config = loadConfig({ FORGE_AGENT: 'gemini', GEMINI_API_KEY: 'g-key' });
+  assert.deepEqual(config.allowedAgents, ['gemini']);
+  assert.equal(loadConfig({ FORGE_ROLE: 'web', FORGE_AGENT: 'codex' }).agent, 'codex');
+});
