@@ -52,7 +52,7 @@ export function parseAuthority(authority: string): { host: string; port: number 
 const display = (host: string, port: number) => (isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`);
 
 /** For wildcard rules: resolve, and never hand out an internal address (see allowlist.ts). */
-const publicOnly: LookupFunction = (hostname, options, callback) => {
+export const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
     if (error) {
       callback(error, '', 0);
@@ -119,7 +119,7 @@ export function handleConnect(ctx: EgressContext, req: IncomingMessage, socket: 
   const upstream: Socket = connect({
     host: dest.host,
     port: dest.port,
-    ...(rule.wildcard ? { lookup: publicOnly } : {}),
+    ...(rule.wildcard ? { lookup: publicOnlyLookup } : {}),
     timeout: ctx.connectTimeoutMs,
   });
   const stopUpstream = grant.track(() => upstream.destroy());
@@ -226,7 +226,7 @@ export function handleProxyRequest(ctx: EgressContext, req: IncomingMessage, res
     method: req.method,
     path: `${url.pathname}${url.search}`,
     headers: strip(req.headers),
-    ...(rule.wildcard ? { lookup: publicOnly } : {}),
+    ...(rule.wildcard ? { lookup: publicOnlyLookup } : {}),
     timeout: ctx.connectTimeoutMs,
   });
   const untrack = grant.track(() => {
