@@ -94,6 +94,15 @@ export async function handleProvider(
   if (raw === 'aborted') return;
   const { body, model: asked } = inspectBody(route, raw);
   const model = asked ?? 'unknown';
+  if (!grant.live) {
+    sendError(
+      res,
+      provider,
+      'unauthenticated',
+      'Forge gateway: the turn token is unknown, revoked or expired.',
+    );
+    return;
+  }
   if (route.kind === 'generation') {
     const reason = grant.admit(provider, model);
     if (reason) {
@@ -104,14 +113,6 @@ export async function handleProvider(
       sendError(res, provider, 'refused', `Forge stopped this request: ${reason}`);
       return;
     }
-  } else if (!grant.live) {
-    sendError(
-      res,
-      provider,
-      'unauthenticated',
-      'Forge gateway: the turn token is unknown, revoked or expired.',
-    );
-    return;
   }
   forward(
     ctx,
@@ -161,6 +162,7 @@ function forward(ctx: ForwardContext, out: Outgoing, req: IncomingMessage, res: 
   let meter: UsageMeter | undefined;
   let settled = false;
   let status = 0;
+  let received = 0;
   const settle = (outcome: string) => {
     if (settled) return;
     settled = true;
@@ -170,6 +172,22 @@ function forward(ctx: ForwardContext, out: Outgoing, req: IncomingMessage, res: 
       reading = meter?.end();
     } catch (error) {
       ctx.log.warn({ err: error, provider: out.provider }, 'gateway could not read usage');
+    }
+    if (!reading && meter) {
+      // A successful response that reported no usage (cut off before its last event, or an
+      // OpenAI-compatible server that ignores include_usage) is still never free: estimate it at
+      // about 4 bytes per token, which over-counts JSON and so errs toward the caps.
+      reading = estimate(out.body.byteLength, received);
+      ctx.log.warn(
+        {
+          taskId: out.grant.options.taskId,
+          turn: out.grant.options.turn,
+          provider: out.provider,
+          outcome,
+          ...reading,
+        },
+        'gateway estimated usage the response did not report',
+      );
     }
     if (reading) out.grant.record(out.provider, out.model, reading);
     ctx.log.debug(
@@ -206,6 +224,7 @@ function forward(ctx: ForwardContext, out: Outgoing, req: IncomingMessage, res: 
     res.writeHead(status, upRes.statusMessage, forwardResponseHeaders(upRes.headers));
     res.flushHeaders();
     upRes.on('data', (chunk: Buffer) => {
+      received += chunk.byteLength;
       try {
         meter?.write(chunk);
       } catch {
@@ -243,6 +262,16 @@ function forward(ctx: ForwardContext, out: Outgoing, req: IncomingMessage, res: 
     }
   });
   upReq.end(out.body);
+}
+
+function estimate(requestBytes: number, responseBytes: number): TokenReading {
+  return {
+    inputTokens: Math.ceil(requestBytes / 4),
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    cacheWrite1hTokens: 0,
+    outputTokens: Math.ceil(responseBytes / 4),
+  };
 }
 
 /** Upstreams should honour `accept-encoding: identity`; if one compresses anyway, decode a copy. */

@@ -22,11 +22,23 @@ export interface InspectedBody {
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * The agent chooses the model string, so it is hostile input: it ends up in usage records, logs
+ * and comments. Keep it short and to the characters model names use.
+ */
+export function modelName(raw: string): string | undefined {
+  const name = raw
+    .trim()
+    .slice(0, 100)
+    .replace(/[^A-Za-z0-9._:/@[\]-]/g, '_');
+  return name || undefined;
+}
+
 export function inspectBody(route: Route, body: Buffer): InspectedBody {
   const plain = (model?: string): InspectedBody =>
     model === undefined ? { body, rewritten: false } : { model, body, rewritten: false };
   if (route.kind !== 'generation') return plain();
-  if (route.pathModel !== undefined) return plain(route.pathModel);
+  if (route.pathModel !== undefined) return plain(modelName(route.pathModel));
   let json: unknown;
   try {
     json = JSON.parse(body.toString('utf8'));
@@ -35,7 +47,7 @@ export function inspectBody(route: Route, body: Buffer): InspectedBody {
     return plain();
   }
   if (!isObject(json)) return plain();
-  const model = typeof json.model === 'string' && json.model ? json.model : undefined;
+  const model = typeof json.model === 'string' ? modelName(json.model) : undefined;
   if (route.protocol === 'openai-chat' && json.stream === true) {
     const options = isObject(json.stream_options) ? json.stream_options : {};
     if (options.include_usage !== true) {

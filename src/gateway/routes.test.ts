@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { inspectBody } from './request-body.js';
+import { inspectBody, modelName } from './request-body.js';
 import {
   classify,
   forwardRequestHeaders,
@@ -148,4 +148,12 @@ test('request bodies: the model is read, and only streamed Chat Completions are 
       .model,
     'gemini-2.5-pro',
   );
+});
+
+test('model names from the agent are kept short and plain', () => {
+  assert.equal(modelName(' claude-sonnet-4-5-20250929 '), 'claude-sonnet-4-5-20250929');
+  assert.equal(modelName('models/gemini-2.5-pro'), 'models/gemini-2.5-pro');
+  assert.equal(modelName('x'.repeat(5000))?.length, 100);
+  assert.equal(modelName('gpt-5\n<script>@everyone'), 'gpt-5__script_@everyone');
+  assert.equal(modelName('   '), undefined);
 });

@@ -225,12 +225,39 @@ describe('revoking a turn', () => {
     for (let i = 0; i < 100 && upstream.cutOff === cutBefore; i++)
       await new Promise((r) => setTimeout(r, 10));
     assert.equal(upstream.cutOff, cutBefore + 1);
+    // What the stream had said before the cut (message_start's input tokens) is kept.
+    assert.equal(g.usage().inputTokens, 20492);
     const again = await send(`${g.access.anthropicBaseUrl}/v1/messages`, {
       headers: { 'x-api-key': g.access.token },
       body: messages,
     });
     assert.equal(again.status, 401);
     await again.body;
+  });
+});
+
+describe('responses without usage', () => {
+  test('a client that drops a stream before its usage event is still charged, by estimate', async () => {
+    const g = grant();
+    upstream.holdNext();
+    const cutBefore = upstream.cutOff;
+    const body = { ...responses, input: 'x'.repeat(4000) };
+    const res = await send(`${g.access.openaiBaseUrl}/responses`, {
+      headers: { authorization: `Bearer ${g.access.token}` },
+      body,
+    });
+    const first = await res.first;
+    res.abort();
+    for (let i = 0; i < 100 && upstream.cutOff === cutBefore; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.equal(upstream.cutOff, cutBefore + 1, 'the upstream request is stopped too');
+    const usage = g.usage();
+    assert.equal(usage.requests, 1);
+    assert.equal(usage.inputTokens, Math.ceil(Buffer.byteLength(JSON.stringify(body)) / 4));
+    assert.equal(usage.outputTokens, Math.ceil(first.byteLength / 4));
+    assert.ok(usage.costUsd! > 0);
+    assert.ok(logs.lines.some((l) => l.includes('gateway estimated usage')));
+    g.revoke();
   });
 });
 

@@ -11,6 +11,8 @@ export interface StreamedResponse {
   /** Resolves with the whole body; rejects if the connection is cut before the end. */
   body: Promise<Buffer>;
   json(): Promise<unknown>;
+  /** Drops the connection, as a client that gives up mid-stream. */
+  abort(): void;
 }
 
 export function send(
@@ -61,6 +63,7 @@ export function send(
         first,
         body,
         json: async () => JSON.parse((await body).toString('utf8')),
+        abort: () => req.destroy(),
       });
     });
     req.end(payload);
