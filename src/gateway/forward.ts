@@ -92,7 +92,11 @@ export async function handleProvider(
     return;
   }
   if (raw === 'aborted') return;
-  const { body, model: asked } = inspectBody(route, raw);
+  const { body, model: asked, refuse } = inspectBody(route, raw);
+  if (refuse) {
+    sendError(res, provider, 'bad_request', `Forge gateway: ${refuse}.`);
+    return;
+  }
   const model = asked ?? 'unknown';
   if (!grant.live) {
     sendError(

@@ -1,5 +1,6 @@
 /**
- * What the gateway reads from (and, in one case, changes in) a generation request body.
+ * What the gateway reads from (and, in one case, changes in) a generation request body, without
+ * parsing the whole body (see json-scan.ts).
  *
  * Streaming Chat Completions report usage only when asked (`stream_options.include_usage`), in
  * one extra chunk with empty `choices` before `[DONE]`. Without it a streamed response carries no
@@ -8,6 +9,7 @@
  * OpenAI-compatible clients (OpenCode's AI SDK among them) handle it. The response itself is still
  * passed through byte for byte.
  */
+import { fieldValue, topLevelFields } from './json-scan.js';
 import type { Route } from './routes.js';
 
 export interface InspectedBody {
@@ -17,10 +19,9 @@ export interface InspectedBody {
   body: Buffer;
   /** True when the gateway changed the body. */
   rewritten: boolean;
+  /** Set when the request must be refused (the message says why). */
+  refuse?: string;
 }
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The agent chooses the model string, so it is hostile input: it ends up in usage records, logs
@@ -34,27 +35,42 @@ export function modelName(raw: string): string | undefined {
   return name || undefined;
 }
 
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+// The fields whose value the gateway acts on: a second copy could make the gateway and the
+// provider read different values (say, a cheap model for the price and a dear one upstream).
+const DECISIVE = ['model', 'stream', 'stream_options'];
+
 export function inspectBody(route: Route, body: Buffer): InspectedBody {
-  const plain = (model?: string): InspectedBody =>
-    model === undefined ? { body, rewritten: false } : { model, body, rewritten: false };
-  if (route.kind !== 'generation') return plain();
-  if (route.pathModel !== undefined) return plain(modelName(route.pathModel));
-  let json: unknown;
-  try {
-    json = JSON.parse(body.toString('utf8'));
-  } catch {
-    // Forwarded as is: the upstream answers a malformed request with its own error.
-    return plain();
-  }
-  if (!isObject(json)) return plain();
-  const model = typeof json.model === 'string' ? modelName(json.model) : undefined;
-  if (route.protocol === 'openai-chat' && json.stream === true) {
-    const options = isObject(json.stream_options) ? json.stream_options : {};
-    if (options.include_usage !== true) {
-      json.stream_options = { ...options, include_usage: true };
-      const next = Buffer.from(JSON.stringify(json), 'utf8');
-      return model === undefined ? { body: next, rewritten: true } : { model, body: next, rewritten: true };
-    }
-  }
-  return plain(model);
+  const result = (extra: Partial<InspectedBody> = {}): InspectedBody => {
+    const out: InspectedBody = { body, rewritten: false, ...extra };
+    if (out.model === undefined) delete out.model;
+    return out;
+  };
+  if (route.kind !== 'generation') return result();
+  if (route.pathModel !== undefined) return result({ model: modelName(route.pathModel) });
+  const top = topLevelFields(body);
+  // Not a JSON object: forwarded as is, and the upstream answers with its own error.
+  if (!top) return result();
+  const twice = DECISIVE.find((name) => top.duplicates.has(name));
+  if (twice) return result({ refuse: `the request body names "${twice}" more than once` });
+  const asked = fieldValue(body, top.fields.get('model'));
+  const model = typeof asked === 'string' ? modelName(asked) : undefined;
+  if (route.protocol !== 'openai-chat' || fieldValue(body, top.fields.get('stream')) !== true)
+    return result({ model });
+
+  const span = top.fields.get('stream_options');
+  const options = fieldValue(body, span);
+  if (isObject(options) && options.include_usage === true) return result({ model });
+  const merged = Buffer.from(JSON.stringify({ ...(isObject(options) ? options : {}), include_usage: true }));
+  const next = span
+    ? Buffer.concat([body.subarray(0, span.start), merged, body.subarray(span.end)])
+    : Buffer.concat([
+        body.subarray(0, body.indexOf(0x7b) + 1),
+        Buffer.from('"stream_options":'),
+        merged,
+        Buffer.from(','),
+        body.subarray(body.indexOf(0x7b) + 1),
+      ]);
+  return { ...result({ model }), body: next, rewritten: true };
 }
