@@ -5,11 +5,11 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import { sendError } from './errors.js';
 import type { GrantRegistry, LiveGrant } from './grants.js';
-import { createMeter, type UsageMeter } from './meter.js';
+import { decodingMeter, estimateUsage, type UsageMeter } from './meter.js';
+import { readBody } from './read-body.js';
 import { inspectBody } from './request-body.js';
 import {
   classify,
@@ -22,7 +22,7 @@ import {
   upstreamAuth,
 } from './routes.js';
 import type { Provider } from './types.js';
-import type { MeteredProtocol, TokenReading } from './usage-extract.js';
+import type { TokenReading } from './usage-extract.js';
 
 export interface Upstream {
   /** Base URL the provider prefix maps to (keeps its own path, e.g. `/v1` for OpenAI). */
@@ -181,7 +181,7 @@ function forward(ctx: ForwardContext, out: Outgoing, req: IncomingMessage, res: 
       // A successful response that reported no usage (cut off before its last event, or an
       // OpenAI-compatible server that ignores include_usage) is still never free: estimate it at
       // about 4 bytes per token, which over-counts JSON and so errs toward the caps.
-      reading = estimate(out.body.byteLength, received);
+      reading = estimateUsage(out.body.byteLength, received);
       ctx.log.warn(
         {
           taskId: out.grant.options.taskId,
@@ -266,64 +266,4 @@ function forward(ctx: ForwardContext, out: Outgoing, req: IncomingMessage, res: 
     }
   });
   upReq.end(out.body);
-}
-
-function estimate(requestBytes: number, responseBytes: number): TokenReading {
-  return {
-    inputTokens: Math.ceil(requestBytes / 4),
-    cacheReadTokens: 0,
-    cacheWriteTokens: 0,
-    cacheWrite1hTokens: 0,
-    outputTokens: Math.ceil(responseBytes / 4),
-  };
-}
-
-/** Upstreams should honour `accept-encoding: identity`; if one compresses anyway, decode a copy. */
-function decodingMeter(
-  protocol: MeteredProtocol,
-  contentType: string | undefined,
-  encoding: string | undefined,
-): UsageMeter {
-  const inner = createMeter(protocol, contentType);
-  const enc = (encoding ?? 'identity').trim().toLowerCase();
-  if (enc === 'identity' || enc === '') return inner;
-  const decode = { gzip: gunzipSync, 'x-gzip': gunzipSync, deflate: inflateSync, br: brotliDecompressSync }[
-    enc
-  ];
-  const chunks: Buffer[] = [];
-  return {
-    write: (chunk) => {
-      if (decode) chunks.push(Buffer.from(chunk));
-    },
-    end: () => {
-      if (!decode) return undefined;
-      inner.write(decode(Buffer.concat(chunks)));
-      return inner.end();
-    },
-  };
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large' | 'aborted'> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    const finish = (value: Buffer | 'too_large' | 'aborted') => {
-      if (done) return;
-      done = true;
-      resolve(value);
-    };
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.byteLength;
-      if (size > limit) {
-        req.resume();
-        finish('too_large');
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => finish(Buffer.concat(chunks)));
-    req.on('error', () => finish('aborted'));
-    req.on('close', () => finish(req.complete ? Buffer.concat(chunks) : 'aborted'));
-  });
 }

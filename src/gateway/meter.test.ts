@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { MODEL_STREAMS } from '../../test/kit/model-streams.js';
-import { createMeter, measureBody } from './meter.js';
+import { gzipSync } from 'node:zlib';
+import { createMeter, decodingMeter, estimateUsage, measureBody } from './meter.js';
 import { SseDecoder } from './sse.js';
 
 describe('SSE decoder', () => {
@@ -108,5 +109,28 @@ describe('usage from recorded provider responses', () => {
     const meter = createMeter('anthropic-messages', 'text/event-stream');
     meter.write(Buffer.from('event: message_start\ndata: {not json\n\n\u0000\u00ff'));
     assert.equal(meter.end(), undefined);
+  });
+});
+
+describe('upstreams that compress anyway, and responses without usage', () => {
+  test('a gzip body (despite accept-encoding: identity) is metered from a decoded copy', () => {
+    const stream = MODEL_STREAMS.anthropicSse;
+    const zipped = gzipSync(stream.body);
+    const meter = decodingMeter(stream.protocol, stream.contentType, 'gzip');
+    for (let i = 0; i < zipped.byteLength; i += 100) meter.write(zipped.subarray(i, i + 100));
+    assert.deepEqual(meter.end(), stream.expected);
+    const unknown = decodingMeter(stream.protocol, stream.contentType, 'zstd');
+    unknown.write(zipped);
+    assert.equal(unknown.end(), undefined);
+  });
+
+  test('the estimate is about 4 bytes per token, rounded up', () => {
+    assert.deepEqual(estimateUsage(4001, 9), {
+      inputTokens: 1001,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      cacheWrite1hTokens: 0,
+      outputTokens: 3,
+    });
   });
 });

@@ -4,6 +4,7 @@
  * only the few usage-bearing events are parsed; JSON bodies are kept (up to a limit) and parsed
  * at the end.
  */
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { SseDecoder } from './sse.js';
 import {
   EXTRACTORS,
@@ -77,4 +78,40 @@ export function measureBody(
   const step = Math.max(1, Math.min(chunkSize, bytes.byteLength || 1));
   for (let i = 0; i < bytes.byteLength; i += step) meter.write(bytes.subarray(i, i + step));
   return meter.end();
+}
+
+/** Upstreams should honour `accept-encoding: identity`; if one compresses anyway, decode a copy. */
+export function decodingMeter(
+  protocol: MeteredProtocol,
+  contentType: string | undefined,
+  encoding: string | undefined,
+): UsageMeter {
+  const inner = createMeter(protocol, contentType);
+  const enc = (encoding ?? 'identity').trim().toLowerCase();
+  if (enc === 'identity' || enc === '') return inner;
+  const decode = { gzip: gunzipSync, 'x-gzip': gunzipSync, deflate: inflateSync, br: brotliDecompressSync }[
+    enc
+  ];
+  const chunks: Buffer[] = [];
+  return {
+    write: (chunk) => {
+      if (decode) chunks.push(Buffer.from(chunk));
+    },
+    end: () => {
+      if (!decode) return undefined;
+      inner.write(decode(Buffer.concat(chunks)));
+      return inner.end();
+    },
+  };
+}
+
+/** About 4 bytes per token of request and response: over-counts JSON, so errs toward the caps. */
+export function estimateUsage(requestBytes: number, responseBytes: number): TokenReading {
+  return {
+    inputTokens: Math.ceil(requestBytes / 4),
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    cacheWrite1hTokens: 0,
+    outputTokens: Math.ceil(responseBytes / 4),
+  };
 }
