@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { MODEL_STREAMS } from '../../test/kit/model-streams.js';
 import { gzipSync } from 'node:zlib';
+import { MODEL_STREAMS } from '../../test/kit/model-streams.js';
 import { createMeter, decodingMeter, estimateUsage, measureBody } from './meter.js';
 import { SseDecoder } from './sse.js';
 
