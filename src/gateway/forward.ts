@@ -164,6 +164,7 @@ function forward(ctx: ForwardContext, out: Outgoing, req: IncomingMessage, res: 
   });
 
   let meter: UsageMeter | undefined;
+  let metered = false;
   let settled = false;
   let status = 0;
   let received = 0;
@@ -177,7 +178,7 @@ function forward(ctx: ForwardContext, out: Outgoing, req: IncomingMessage, res: 
     } catch (error) {
       ctx.log.warn({ err: error, provider: out.provider }, 'gateway could not read usage');
     }
-    if (!reading && meter) {
+    if (!reading && metered) {
       // A successful response that reported no usage (cut off before its last event, or an
       // OpenAI-compatible server that ignores include_usage) is still never free: estimate it at
       // about 4 bytes per token, which over-counts JSON and so errs toward the caps.
@@ -219,6 +220,7 @@ function forward(ctx: ForwardContext, out: Outgoing, req: IncomingMessage, res: 
   upReq.on('response', (upRes) => {
     status = upRes.statusCode ?? 502;
     if (out.route.kind === 'generation' && status >= 200 && status < 300) {
+      metered = true;
       meter = decodingMeter(
         out.route.protocol!,
         upRes.headers['content-type'],
@@ -242,9 +244,13 @@ function forward(ctx: ForwardContext, out: Outgoing, req: IncomingMessage, res: 
       settle('ok');
       res.end();
     });
-    upRes.on('error', () => {
+    const aborted = () => {
       settle('upstream_aborted');
       res.destroy();
+    };
+    upRes.on('error', aborted);
+    upRes.on('close', () => {
+      if (!upRes.complete) aborted();
     });
   });
   upReq.on('error', (error: NodeJS.ErrnoException) => {

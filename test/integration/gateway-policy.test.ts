@@ -9,6 +9,7 @@ import { startModelGateway } from '../../src/gateway/server.js';
 import type { GrantOptions, ModelGateway, TurnGrant } from '../../src/gateway/types.js';
 import { type FakeUpstream, startFakeUpstream } from '../kit/fake-upstream.js';
 import { captureLog, send } from '../kit/gateway-client.js';
+import { MODEL_STREAMS } from '../kit/model-streams.js';
 import { freePort } from '../kit/net.js';
 
 let upstream: FakeUpstream;
@@ -231,6 +232,33 @@ describe('revoking a turn', () => {
     });
     assert.equal(again.status, 401);
     await again.body;
+  });
+});
+
+describe('upstream failures', () => {
+  test('a provider that drops the stream mid-way: the client’s stream is cut too, the partial usage kept', async () => {
+    const g = grant();
+    upstream.setReply((req) => {
+      if (req.path !== '/v1/messages') return undefined;
+      const chunks = MODEL_STREAMS.anthropicSse.body
+        .toString()
+        .split(/(?<=\n\n)/)
+        .map((c) => Buffer.from(c));
+      return { headers: { 'content-type': 'text/event-stream' }, chunks, dropAfter: 3 };
+    });
+    try {
+      const res = await send(`${g.access.anthropicBaseUrl}/v1/messages`, {
+        headers: { 'x-api-key': g.access.token },
+        body: messages,
+      });
+      assert.equal(res.status, 200);
+      await assert.rejects(res.body, /cut off|aborted/);
+    } finally {
+      upstream.setReply(undefined);
+    }
+    for (let i = 0; i < 100 && g.usage().inputTokens === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(g.usage().inputTokens, 20492, 'message_start had arrived');
+    g.revoke();
   });
 });
 

@@ -28,6 +28,8 @@ export interface Reply {
   headers?: Record<string, string>;
   /** Written one after the other; a held response waits before the second. */
   chunks: Buffer[];
+  /** Drop the connection after this many chunks, as a provider that fails mid-stream. */
+  dropAfter?: number;
 }
 
 export interface FakeUpstream {
@@ -211,6 +213,11 @@ export async function startFakeUpstream(): Promise<FakeUpstream> {
     for (const [i, chunk] of reply.chunks.entries()) {
       if (i === 1 && held) await held;
       if (res.destroyed) return;
+      if (i === reply.dropAfter) {
+        // A clean FIN after what was written, without the response's end: a truncated stream.
+        res.socket?.end();
+        return;
+      }
       res.write(chunk);
       sent[index] = Buffer.concat([sent[index]!, chunk]);
     }
