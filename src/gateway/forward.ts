@@ -55,6 +55,10 @@ export async function handleProvider(
   }
   const route = classify(provider, method, rest);
   if (!route) {
+    ctx.log.debug(
+      { provider, method, path: `${PREFIXES[provider]}${rest}` },
+      'gateway does not forward this path',
+    );
     req.resume();
     sendError(
       res,
