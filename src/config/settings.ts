@@ -309,7 +309,7 @@ export const SETTINGS = {
     env: 'FORGE_GATEWAY_URL',
     yaml: 'gatewayUrl',
     meaning:
-      'URL agents reach the gateway at, e.g. `http://worker:8089` on an internal Docker network (default: `http://<FORGE_GATEWAY_HOST>:<port>`).',
+      'URL agents reach the gateway and egress proxy at, e.g. `http://172.30.0.2:8089` on an internal Docker network; no path (default: `http://<FORGE_GATEWAY_HOST>:<port>`, with 127.0.0.1 for 0.0.0.0).',
     schema: url,
   },
   egressAllow: {
