@@ -124,6 +124,7 @@ export function handleConnect(ctx: EgressContext, req: IncomingMessage, socket: 
   });
   const stopUpstream = grant.track(() => upstream.destroy());
   upstream.once('close', stopUpstream);
+  socket.once('close', () => upstream.destroy());
   upstream.once('timeout', () => {
     upstream.destroy();
     rawReply(socket, '504 Gateway Timeout', { 'content-type': 'text/plain' }, `could not reach ${target}\n`);
@@ -136,7 +137,6 @@ export function handleConnect(ctx: EgressContext, req: IncomingMessage, socket: 
     if (head.length) upstream.write(head);
     upstream.pipe(socket);
     socket.pipe(upstream);
-    socket.on('close', () => upstream.destroy());
     upstream.on('close', () => socket.destroy());
   });
   upstream.on('error', (error: NodeJS.ErrnoException) => {
