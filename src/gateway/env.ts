@@ -1,0 +1,19 @@
+/**
+ * The proxy variables an agent's environment needs so that everything except the gateway goes
+ * through the egress proxy. Both spellings are set: curl, Python and Go read the lower-case
+ * ones, Node tools and Rust's reqwest the upper-case ones.
+ */
+import type { ModelAccess } from '../agents/types.js';
+
+export function proxyEnvironment(access: ModelAccess): Record<string, string> {
+  if (!access.proxyUrl) return {};
+  const noProxy = access.noProxy ?? '';
+  return {
+    HTTPS_PROXY: access.proxyUrl,
+    HTTP_PROXY: access.proxyUrl,
+    https_proxy: access.proxyUrl,
+    http_proxy: access.proxyUrl,
+    NO_PROXY: noProxy,
+    no_proxy: noProxy,
+  };
+}
