@@ -10,6 +10,8 @@ import { createProbot, GitHubForgeFactory } from './forge/github/app.js';
 import { throttledOctokit } from './forge/github/octokit.js';
 import { githubWebhookHandler } from './forge/github/webhooks.js';
 import { ForgeRegistry } from './forge/registry.js';
+import { gatewayOptionsFromConfig } from './gateway/config.js';
+import { startModelGateway } from './gateway/server.js';
 import { TaskLinks } from './http/links.js';
 import { type Handler, startHttp } from './http/server.js';
 import { Deduper } from './intake/dedupe.js';
@@ -106,6 +108,9 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
     const sandbox = createSandbox(config, log);
     const agents = createAgents(config);
     const cancel = new CancelBus(redis, prefix);
+    // Agents reach their model only through this gateway: provider keys stay in this process.
+    const gateway = await startModelGateway(gatewayOptionsFromConfig(config, { log, redactor }));
+    log.info({ url: gateway.url }, 'model gateway listening');
     const worker: RunningWorker = await startWorker({
       connection: redis,
       subscriber: redis.duplicate(),
@@ -163,13 +168,18 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
           ledger: new RepoCostLedger(redis, prefix),
         },
         agentModels: config.agentModels,
+        gateway,
         ...(overrides.minWriteIntervalMs !== undefined
           ? { minWriteIntervalMs: overrides.minWriteIntervalMs }
           : {}),
         ...(overrides.onTurnWrites ? { onTurnWrites: overrides.onTurnWrites } : {}),
       },
     });
-    closers.unshift(() => worker.close());
+    // The gateway closes after the turns: a turn pushing its work may still be streaming.
+    closers.unshift(
+      () => worker.close(),
+      () => gateway.close(),
+    );
   }
 
   return {

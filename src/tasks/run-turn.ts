@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { proxyEnv } from '../agents/env.js';
 import type { AgentConclusion, AgentEvent, AgentResult, AgentRunner } from '../agents/types.js';
 import {
   DEFAULT_BRANCH_PREFIX,
@@ -9,6 +8,7 @@ import {
   renderSettingsProblems,
 } from '../config/repo-settings.js';
 import type { Forge, ForgeFactory } from '../forge/types.js';
+import { proxyEnvironment } from '../gateway/env.js';
 import type { ModelGateway } from '../gateway/types.js';
 import { branchName } from '../git/branch-name.js';
 import { GitWorkspace } from '../git/workspace.js';
@@ -217,6 +217,8 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
         limits: effectiveLimits(deps.budget.limits, repo.limits),
         ledger: deps.budget.ledger,
         ...(deps.gateway ? { gateway: deps.gateway } : {}),
+        // The token outlives no turn: its time limit plus the grace to push the work.
+        grantTtlMs: turnTimeoutMs + 10 * 60_000,
         onCap: (hit) => {
           void note(`limit reached: ${hit.message}`);
           abort.abort(new LimitReached(hit));
@@ -278,7 +280,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
       await note(`setup ${i + 1}/${repo.setup!.length} (.github/forge.yml): $ ${command}`);
       const ran = await session.exec(['sh', '-c', command], {
         // Setup (e.g. `npm ci`) reaches the network only through the egress proxy.
-        ...(model ? { env: proxyEnv(model) } : {}),
+        ...(model ? { env: proxyEnvironment(model) } : {}),
         signal: abort.signal,
         timeoutMs: Math.max(1000, turnTimeoutMs - (Date.now() - startedAt)),
         idleTimeoutMs: deps.idleTimeoutMs,

@@ -48,6 +48,8 @@ export interface TurnBudgetOptions {
   limits: BudgetLimits;
   ledger: RepoCostLedger;
   gateway?: ModelGateway;
+  /** How long the turn's gateway token stays valid at most. */
+  grantTtlMs?: number;
   /** Called once when a cap is reached mid-turn: the caller stops the agent. */
   onCap(hit: CapHit): void;
   onUsage(usage: Usage): void;
@@ -85,6 +87,7 @@ export class TurnBudget {
     this.#grant = gateway.grant({
       taskId: task.id,
       turn,
+      ...(this.#options.grantTtlMs ? { ttlMs: this.#options.grantTtlMs } : {}),
       admit: (usage) => this.#admit(usage),
       onUsage: (usage) => this.#onUsage(usage),
       onBlocked: (target) => this.#options.onBlocked(target),
