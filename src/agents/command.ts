@@ -8,8 +8,12 @@
  * - FORGE_MODEL        the requested model, when one was given
  * - FORGE_SUMMARY_FILE where the command may write a summary (PR body); otherwise the last
  *                      non-empty stdout lines are used
+ * - ANTHROPIC_BASE_URL/ANTHROPIC_API_KEY, OPENAI_BASE_URL/OPENAI_API_KEY,
+ *   GOOGLE_GEMINI_BASE_URL/GEMINI_API_KEY  the model gateway with the turn's token, and the
+ *                      egress proxy variables — when the worker runs a gateway
  * Exit code 0 means success. It runs in the checkout; Forge commits whatever it changed.
  */
+import { modelEnvironment } from '../gateway/env.js';
 import type { ExecResult } from '../sandbox/types.js';
 import { readScratchFile, removeScratchFile, scratchFile, writePromptFile } from './prompt-file.js';
 import type { AgentConclusion, AgentResult, AgentRunContext, AgentRunInput, AgentRunner } from './types.js';
@@ -47,6 +51,8 @@ export class CommandAgent implements AgentRunner {
     await removeScratchFile(session, SUMMARY_FILE_NAME);
 
     const env: Record<string, string> = {
+      // The turn's gateway token under each provider's standard names (never a real key).
+      ...(ctx.model ? modelEnvironment(ctx.model) : {}),
       FORGE_TASK_ID: input.taskId,
       FORGE_PROMPT_FILE: promptFile.path,
       FORGE_SUMMARY_FILE: scratchFile(session, SUMMARY_FILE_NAME).path,

@@ -17,3 +17,19 @@ export function proxyEnvironment(access: ModelAccess): Record<string, string> {
     no_proxy: noProxy,
   };
 }
+
+/**
+ * The standard variables of every provider SDK and CLI, pointing at the gateway with the turn's
+ * token, plus the proxy. For the `command` agent, whose program may talk to any of them.
+ */
+export function modelEnvironment(access: ModelAccess): Record<string, string> {
+  return {
+    ANTHROPIC_BASE_URL: access.anthropicBaseUrl,
+    ANTHROPIC_API_KEY: access.token,
+    OPENAI_BASE_URL: access.openaiBaseUrl,
+    OPENAI_API_KEY: access.token,
+    GOOGLE_GEMINI_BASE_URL: access.geminiBaseUrl,
+    GEMINI_API_KEY: access.token,
+    ...proxyEnvironment(access),
+  };
+}
