@@ -236,14 +236,12 @@ async function refusingServer(): Promise<{ url: string; close(): Promise<void> }
   const server: Server = createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      res
-        .writeHead(401, { 'content-type': 'application/json' })
-        .end(
-          JSON.stringify({
-            type: 'error',
-            error: { type: 'authentication_error', message: 'invalid x-api-key' },
-          }),
-        );
+      res.writeHead(401, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          type: 'error',
+          error: { type: 'authentication_error', message: 'invalid x-api-key' },
+        }),
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
