@@ -8,10 +8,13 @@
  *   {"type":"result","is_error","result","usage","total_cost_usd","model_usage_since_last_result",…}
  *                                                                 → usage, summary
  *
- * Unknown events, unparseable lines and lines the sandbox truncated are skipped; from a truncated
- * line only the session id is salvaged (it comes early in every event).
+ * Unknown events and unparseable lines are skipped. A line the sandbox cut at its line cap (a Write
+ * of a large file, a long final answer) is read as far as it goes: the tool name and path come before
+ * the file content, the usage before the result text, so progress and usage survive and the summary
+ * keeps its beginning.
  */
-import { clipDetail, isObject, type Json, num, relativeTo, str } from './stream-util.js';
+import { TRUNCATED_MARKER } from '../sandbox/lines.js';
+import { clipDetail, isObject, type Json, num, parseJsonPrefix, relativeTo, str } from './stream-util.js';
 import type { AgentEvent, Usage } from './types.js';
 
 export interface ClaudeCodeOutcome {
@@ -27,8 +30,10 @@ export interface ClaudeCodeOutcome {
   apiErrorStatus?: number;
   /** `--resume` named a session this home does not have. */
   sessionNotFound: boolean;
-  /** Lines that were not JSON objects (truncated or foreign output). */
+  /** Lines that were not JSON objects (foreign output). */
   skippedLines: number;
+  /** Lines cut at the sandbox's line cap, read as far as they went. */
+  truncatedLines: number;
 }
 
 export class ClaudeCodeStreamParser {
@@ -39,16 +44,22 @@ export class ClaudeCodeStreamParser {
   #apiErrorStatus: number | undefined;
   #apiErrorText: string | undefined;
   #skipped = 0;
+  #truncated = 0;
 
   push(line: string): AgentEvent[] {
     const trimmed = line.trim();
     if (!trimmed) return [];
     let event: unknown;
-    try {
-      event = JSON.parse(trimmed);
-    } catch {
-      this.#skipped++;
-      return this.#salvage(trimmed);
+    const truncated = trimmed.endsWith(TRUNCATED_MARKER.trim());
+    if (truncated) {
+      this.#truncated++;
+      event = parseJsonPrefix(trimmed.slice(0, -TRUNCATED_MARKER.trim().length));
+    } else {
+      try {
+        event = JSON.parse(trimmed);
+      } catch {
+        event = undefined;
+      }
     }
     if (!isObject(event)) {
       this.#skipped++;
@@ -60,7 +71,9 @@ export class ClaudeCodeStreamParser {
       this.#sessionId = session;
       events.push({ type: 'session', sessionId: session });
     }
-    switch (event.type) {
+    // The result event names its type after the result text: a cut result line lacks it.
+    const type = event.type ?? (truncated && 'total_cost_usd' in event ? 'result' : undefined);
+    switch (type) {
       case 'system':
         if (event.subtype === 'init') this.#cwd = str(event.cwd);
         if (event.subtype === 'api_retry' && typeof event.error_status === 'number') {
@@ -86,6 +99,7 @@ export class ClaudeCodeStreamParser {
       finished: result !== undefined,
       sessionNotFound: false,
       skippedLines: this.#skipped,
+      truncatedLines: this.#truncated,
       ...(this.#sessionId ? { sessionId: this.#sessionId } : {}),
     };
     if (this.#apiErrorStatus !== undefined) outcome.apiErrorStatus = this.#apiErrorStatus;
@@ -146,15 +160,6 @@ export class ClaudeCodeStreamParser {
     const outcome = this.outcome();
     if (outcome.summary) events.push({ type: 'summary', text: outcome.summary });
     return events;
-  }
-
-  #salvage(line: string): AgentEvent[] {
-    const found = /^\{.{0,400}?"session_id":"([A-Za-z0-9-]{8,64})"/.exec(line);
-    if (found?.[1] && found[1] !== this.#sessionId) {
-      this.#sessionId = found[1];
-      return [{ type: 'session', sessionId: found[1] }];
-    }
-    return [];
   }
 }
 

@@ -10,10 +10,12 @@
  * The usage Codex reports is the session's running total, also on `exec resume`: the run's own
  * usage is that minus the total at the end of the previous run (`usageBefore`).
  *
- * The summary is the last agent message. Unknown events, unparseable and truncated lines are
- * skipped; a tool is reported once per item id (at start when Codex announces it, else at the end).
+ * The summary is the last agent message. Unknown events and unparseable lines are skipped; a line
+ * the sandbox cut at its line cap (a long answer, a command's large output) is read as far as it
+ * goes. A tool is reported once per item id (at start when Codex announces it, else at the end).
  */
-import { clipDetail, isObject, type Json, num, relativeTo, str } from './stream-util.js';
+import { TRUNCATED_MARKER } from '../sandbox/lines.js';
+import { clipDetail, isObject, type Json, num, parseJsonPrefix, relativeTo, str } from './stream-util.js';
 import type { AgentEvent, Usage } from './types.js';
 
 export interface CodexOutcome {
@@ -31,7 +33,10 @@ export interface CodexOutcome {
   apiErrorStatus?: number;
   /** Non-fatal notices Codex reported as error items (e.g. unknown model metadata). */
   warnings: string[];
+  /** Lines that were not JSON objects (foreign output). */
   skippedLines: number;
+  /** Lines cut at the sandbox's line cap, read as far as they went. */
+  truncatedLines: number;
 }
 
 export interface CodexStreamOptions {
@@ -53,6 +58,7 @@ export class CodexStreamParser {
   readonly #warnings: string[] = [];
   readonly #reported = new Set<string>();
   #skipped = 0;
+  #truncated = 0;
 
   constructor(options: CodexStreamOptions = {}) {
     this.#cwd = options.cwd;
@@ -63,11 +69,15 @@ export class CodexStreamParser {
     const trimmed = line.trim();
     if (!trimmed) return [];
     let event: unknown;
-    try {
-      event = JSON.parse(trimmed);
-    } catch {
-      this.#skipped++;
-      return [];
+    if (trimmed.endsWith(TRUNCATED_MARKER.trim())) {
+      this.#truncated++;
+      event = parseJsonPrefix(trimmed.slice(0, -TRUNCATED_MARKER.trim().length));
+    } else {
+      try {
+        event = JSON.parse(trimmed);
+      } catch {
+        event = undefined;
+      }
     }
     if (!isObject(event)) {
       this.#skipped++;
@@ -106,6 +116,7 @@ export class CodexStreamParser {
       finished: this.#finished,
       warnings: [...this.#warnings],
       skippedLines: this.#skipped,
+      truncatedLines: this.#truncated,
       ...(this.#sessionId ? { sessionId: this.#sessionId } : {}),
       ...(this.#summary ? { summary: this.#summary } : {}),
       ...(this.#sessionUsage ? { usage: this.#runUsage(), sessionUsage: { ...this.#sessionUsage } } : {}),
