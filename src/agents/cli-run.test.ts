@@ -117,6 +117,7 @@ describe('Codex invocation', () => {
     assert.match(config, /^env_key = "FORGE_MODEL_TOKEN"$/m);
     assert.match(config, /^wire_api = "responses"$/m);
     assert.match(config, /^check_for_update_on_startup = false$/m);
+    assert.match(config, /^\[shell_environment_policy\]\nexclude = \["FORGE_MODEL_TOKEN"\]$/m);
     assert.ok(!config.includes(access.token));
   });
 });

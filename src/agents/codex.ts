@@ -3,9 +3,9 @@
  *
  * - CODEX_HOME is `<home>/.codex` in the per-task home, where Codex keeps its sessions. Every turn
  *   rewrites `config.toml` there: one model provider, `forge`, whose base URL is the turn's gateway
- *   URL and whose key Codex reads from FORGE_MODEL_TOKEN (the turn's token — Codex's default shell
- *   policy keeps *TOKEN* variables out of the commands it runs). Update checks, analytics, feedback
- *   and prompt history are off. The file holds no secret.
+ *   URL and whose key Codex reads from FORGE_MODEL_TOKEN (the turn's token), which the shell
+ *   environment policy keeps out of the commands Codex runs (0.169 passes it on otherwise). Update
+ *   checks, analytics, feedback and prompt history are off. The file holds no secret.
  * - Unattended: `--dangerously-bypass-approvals-and-sandbox` (the container is the boundary; Codex's
  *   own sandbox cannot nest in it) and `--skip-git-repo-check`.
  * - A later turn runs `codex exec … resume <id> -`; a session the home no longer has starts anew.
@@ -223,6 +223,10 @@ export function codexConfig(model: ModelAccess): string {
     '',
     '[history]',
     'persistence = "none"',
+    '',
+    // The commands Codex runs do not need the token (the agent could still read it from /proc).
+    '[shell_environment_policy]',
+    `exclude = [${JSON.stringify(CODEX_TOKEN_ENV)}]`,
     '',
     '[model_providers.forge]',
     'name = "Forge model gateway"',

@@ -147,6 +147,15 @@ describe('CodexAgent with the real Codex CLI', () => {
     assert.deepEqual(await filesContaining(checkoutDir, token), []);
   });
 
+  it('keeps the token out of the environment of the commands it runs', async () => {
+    const run = await harness.runTurn(agent, { prompt: 'Dump. [[shell:env > env.txt]] [[say:Dumped.]]' });
+    assert.equal(run.result.conclusion, 'success', run.result.error);
+    const env = readFileSync(join(run.checkoutDir, 'env.txt'), 'utf8');
+    assert.match(env, /^CODEX_HOME=/m, 'the environment was dumped');
+    assert.ok(!env.includes(run.token));
+    assert.ok(!env.includes(CODEX_TOKEN_ENV));
+  });
+
   it('keeps its configuration and sessions in the home, not in the checkout', async () => {
     assert.deepEqual(await changedFiles(first.checkoutDir), ['notes/hello.txt', 'shell-ran.txt']);
     const sessions = await filesContaining(join(harness.homeDir, '.codex', 'sessions'), 'hello from codex');
