@@ -5,7 +5,8 @@
  *   rewrites `config.toml` there: one model provider, `forge`, whose base URL is the turn's gateway
  *   URL and whose key Codex reads from FORGE_MODEL_TOKEN (the turn's token), which the shell
  *   environment policy keeps out of the commands Codex runs (0.169 passes it on otherwise). Update
- *   checks, analytics, feedback and prompt history are off. The file holds no secret.
+ *   checks, analytics, feedback, prompt history and plugin sync (background requests to github.com
+ *   and chatgpt.com) are off. The file holds no secret.
  * - Unattended: `--dangerously-bypass-approvals-and-sandbox` (the container is the boundary; Codex's
  *   own sandbox cannot nest in it) and `--skip-git-repo-check`.
  * - A later turn runs `codex exec … resume <id> -`; a session the home no longer has starts anew.
@@ -223,6 +224,11 @@ export function codexConfig(model: ModelAccess): string {
     '',
     '[history]',
     'persistence = "none"',
+    '',
+    // Plugin sync reaches github.com and chatgpt.com in the background: noise at the egress proxy.
+    '[features]',
+    'plugins = false',
+    'remote_plugin = false',
     '',
     // The commands Codex runs do not need the token (the agent could still read it from /proc).
     '[shell_environment_policy]',

@@ -16,6 +16,7 @@ import {
   filesContaining,
   type Harness,
   startHarness,
+  startRefusingProxy,
   type TurnRun,
 } from '../kit/cli-agent-harness.js';
 import { anthropicProtocol } from '../kit/fake-model/protocols/anthropic.js';
@@ -195,6 +196,29 @@ describe('ClaudeCodeAgent with the real Claude Code CLI', () => {
         ([stream, line]) => stream === 'stderr' && line.startsWith('forge: Claude Code has no session'),
       ),
     );
+  });
+
+  it('reaches the model directly, past the egress proxy the commands it runs are given', async () => {
+    const proxy = await startRefusingProxy();
+    try {
+      const run = await harness.runTurn(
+        agent,
+        { prompt: 'Proxy. [[shell:env | grep -i _proxy= | sort > proxy.txt]] [[say:Checked.]]' },
+        { model: { proxyUrl: proxy.url } },
+      );
+      assert.equal(run.result.conclusion, 'success', run.result.error);
+      assert.deepEqual(
+        proxy.requests,
+        [],
+        'nothing went through the proxy (no model call, no background traffic)',
+      );
+      const env = readFileSync(join(run.checkoutDir, 'proxy.txt'), 'utf8');
+      assert.ok(env.includes(`HTTPS_PROXY=${proxy.url}\n`));
+      assert.ok(env.includes(`https_proxy=${proxy.url}\n`));
+      assert.match(env, /^NO_PROXY=localhost,127\.0\.0\.1,::1$/m);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('passes a prompt over 200 KiB intact on stdin', async () => {

@@ -17,6 +17,7 @@ import {
   filesContaining,
   type Harness,
   startHarness,
+  startRefusingProxy,
   type TurnRun,
 } from '../kit/cli-agent-harness.js';
 import { openaiResponsesProtocol } from '../kit/fake-model/protocols/openai-responses.js';
@@ -29,7 +30,8 @@ let harness: Harness;
 let first: TurnRun;
 let firstRequests: RecordedRequest[];
 
-const agent = new CodexAgent();
+// --strict-config: Codex refuses config keys it does not know, so a typo in the runner's config fails here.
+const agent = new CodexAgent({ extraArgs: ['--strict-config'] });
 const userText = (r: RecordedRequest) =>
   r.exchange.messages
     .filter((m) => m.role === 'user')
@@ -114,6 +116,7 @@ describe('CodexAgent with the real Codex CLI', () => {
       '--skip-git-repo-check',
       '--dangerously-bypass-approvals-and-sandbox',
       `--model=${DEFAULT_CODEX_MODEL}`,
+      '--strict-config',
       '-',
     ]);
     assert.match(exec.stdin ?? '', /\[\[write:notes\/hello\.txt:/);
@@ -232,6 +235,29 @@ describe('CodexAgent with the real Codex CLI', () => {
         ([stream, line]) => stream === 'stderr' && line.startsWith('forge: Codex has no session'),
       ),
     );
+  });
+
+  it('reaches the model directly, past the egress proxy the commands it runs are given', async () => {
+    const proxy = await startRefusingProxy();
+    try {
+      const run = await harness.runTurn(
+        agent,
+        { prompt: 'Proxy. [[shell:env | grep -i _proxy= | sort > proxy.txt]] [[say:Checked.]]' },
+        { model: { proxyUrl: proxy.url } },
+      );
+      assert.equal(run.result.conclusion, 'success', run.result.error);
+      assert.deepEqual(
+        proxy.requests,
+        [],
+        'nothing went through the proxy (no model call, no background traffic)',
+      );
+      const env = readFileSync(join(run.checkoutDir, 'proxy.txt'), 'utf8');
+      assert.ok(env.includes(`HTTPS_PROXY=${proxy.url}\n`));
+      assert.ok(env.includes(`https_proxy=${proxy.url}\n`));
+      assert.match(env, /^NO_PROXY=localhost,127\.0\.0\.1,::1$/m);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('passes a prompt over 200 KiB intact on stdin', async () => {
