@@ -13,7 +13,15 @@
  */
 
 import { ClaudeCodeStreamParser } from './claude-code-stream.js';
-import { cliFailure, concludeCli, execCli, explainModelStatus, proxyEnv, SESSION_ID } from './cli-run.js';
+import {
+  cliFailure,
+  cliResult,
+  concludeCli,
+  execCli,
+  explainModelStatus,
+  proxyEnv,
+  SESSION_ID,
+} from './cli-run.js';
 import type { AgentResult, AgentRunContext, AgentRunInput, AgentRunner, ModelAccess } from './types.js';
 
 /** Claude Code's alias for the current Sonnet model (2.1.330 resolves it to claude-sonnet-5-5). */
@@ -67,15 +75,7 @@ export class ClaudeCodeAgent implements AgentRunner {
     const cliError = outcome.error
       ? cliFailure(SUBJECT, outcome.error, explainModelStatus(outcome.apiErrorStatus, 'ANTHROPIC_API_KEY'))
       : undefined;
-    const end = concludeCli(exec, ctx, SUBJECT, cliError, stderr);
-    return {
-      conclusion: end.conclusion,
-      ...(outcome.summary ? { summary: outcome.summary } : {}),
-      ...(outcome.sessionId ? { sessionId: outcome.sessionId } : {}),
-      ...(outcome.usage ? { usage: outcome.usage } : {}),
-      ...(end.error ? { error: end.error } : {}),
-      exitCode: exec.exitCode,
-    };
+    return cliResult(outcome, concludeCli(exec, ctx, SUBJECT, cliError, stderr), exec);
   }
 
   async #attempt(

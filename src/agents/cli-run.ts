@@ -8,7 +8,14 @@ import { chown, mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { ExecResult } from '../sandbox/types.js';
 import { appendStderr, describeExecEnd, STDERR_TAIL_LINES, Tail } from './command.js';
-import type { AgentConclusion, AgentEvent, AgentRunContext, ModelAccess } from './types.js';
+import type {
+  AgentConclusion,
+  AgentEvent,
+  AgentResult,
+  AgentRunContext,
+  ModelAccess,
+  Usage,
+} from './types.js';
 
 /** A pure parser of one CLI's JSON event stream, fed one stdout line at a time. */
 export interface StreamParser {
@@ -148,4 +155,20 @@ export function cliFailure(subject: string, reason: string, hint?: string): stri
   const text = reason.trim().replace(/\s+/g, ' ');
   const clipped = text.length > 500 ? `${text.slice(0, 500)}…` : text;
   return hint ? `${subject} failed: ${clipped}\n\n${hint}` : `${subject} failed: ${clipped}`;
+}
+
+/** The AgentResult of a CLI run: what its stream told (summary, session, usage) and how it ended. */
+export function cliResult(
+  outcome: { summary?: string; sessionId?: string; usage?: Usage },
+  end: { conclusion: AgentConclusion; error?: string },
+  exec: ExecResult,
+): AgentResult {
+  return {
+    conclusion: end.conclusion,
+    ...(outcome.summary ? { summary: outcome.summary } : {}),
+    ...(outcome.sessionId ? { sessionId: outcome.sessionId } : {}),
+    ...(outcome.usage ? { usage: outcome.usage } : {}),
+    ...(end.error ? { error: end.error } : {}),
+    exitCode: exec.exitCode,
+  };
 }

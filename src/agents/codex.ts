@@ -19,6 +19,7 @@ import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import {
   cliFailure,
+  cliResult,
   concludeCli,
   execCli,
   explainModelStatus,
@@ -104,15 +105,7 @@ export class CodexAgent implements AgentRunner {
     const cliError = outcome.error
       ? cliFailure(SUBJECT, outcome.error, explainModelStatus(outcome.apiErrorStatus, 'OPENAI_API_KEY'))
       : undefined;
-    const end = concludeCli(exec, ctx, SUBJECT, cliError, stderr);
-    return {
-      conclusion: end.conclusion,
-      ...(outcome.summary ? { summary: outcome.summary } : {}),
-      ...(outcome.sessionId ? { sessionId: outcome.sessionId } : {}),
-      ...(outcome.usage ? { usage: outcome.usage } : {}),
-      ...(end.error ? { error: end.error } : {}),
-      exitCode: exec.exitCode,
-    };
+    return cliResult(outcome, concludeCli(exec, ctx, SUBJECT, cliError, stderr), exec);
   }
 
   async #attempt(
