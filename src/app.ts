@@ -2,10 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import type { DestinationStream, Logger } from 'pino';
+import { ClaudeCodeAgent } from './agents/claude-code.js';
+import { CodexAgent } from './agents/codex.js';
 import { CommandAgent } from './agents/command.js';
 import type { AgentRunner } from './agents/types.js';
 import { parseCommand } from './commands/parse.js';
 import { type ForgeConfig, githubApiBase, requireGitHubApp } from './config/load.js';
+import type { AgentName } from './config/settings.js';
 import { createProbot, GitHubForgeFactory } from './forge/github/app.js';
 import { throttledOctokit } from './forge/github/octokit.js';
 import { githubWebhookHandler } from './forge/github/webhooks.js';
@@ -201,9 +204,18 @@ function createSandbox(_config: ForgeConfig, log: Logger): Sandbox {
   return new LocalSandbox();
 }
 
+/** Every agent a turn may pick: the allowed ones (the default agent is always among them). */
 function createAgents(config: ForgeConfig): Map<string, AgentRunner> {
   const agents = new Map<string, AgentRunner>();
   if (config.agentCommand) agents.set('command', new CommandAgent({ command: config.agentCommand }));
+  const runners: Partial<Record<Exclude<AgentName, 'command'>, () => AgentRunner>> = {
+    'claude-code': () => new ClaudeCodeAgent(),
+    codex: () => new CodexAgent(),
+  };
+  for (const name of config.allowedAgents) {
+    const runner = name === 'command' ? undefined : runners[name]?.();
+    if (runner) agents.set(name, runner);
+  }
   return agents;
 }
 
