@@ -29,6 +29,10 @@ export interface TriageDeps {
   repoTriggerLabels?: readonly string[];
   /** The operator's turn time limit (for checking repository settings). */
   turnTimeoutMs?: number;
+  /** The operator's bounds for repository limits (FORGE_IDLE_TIMEOUT, FORGE_MAX_AGENT_STEPS, FORGE_MAX_TASK_COST_USD). */
+  idleTimeoutMs?: number;
+  maxAgentSteps?: number;
+  maxTaskCostUsd?: number;
   botLogins: readonly string[];
   logUrl(taskId: string): string | undefined;
 }
@@ -63,6 +67,9 @@ export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void
     triggerLabel: deps.triggerLabel,
     repoTriggerLabels: deps.repoTriggerLabels ?? [],
     turnTimeout: deps.turnTimeoutMs ?? Number.POSITIVE_INFINITY,
+    ...(deps.idleTimeoutMs !== undefined ? { idleTimeout: deps.idleTimeoutMs } : {}),
+    ...(deps.maxAgentSteps !== undefined ? { maxAgentSteps: deps.maxAgentSteps } : {}),
+    ...(deps.maxTaskCostUsd !== undefined ? { maxTaskCostUsd: deps.maxTaskCostUsd } : {}),
   });
   if (problems.length) log.info({ problems }, 'repository settings have problems');
   if (event.kind === 'labeled') {

@@ -11,13 +11,7 @@ import type { Forge, ForgeFactory } from '../forge/types.js';
 import { branchName } from '../git/branch-name.js';
 import { GitWorkspace } from '../git/workspace.js';
 import type { Redactor } from '../observability/redact.js';
-import {
-  type Phase,
-  renderCheckSummary,
-  renderPullRequestBody,
-  renderSticky,
-  renderThreadReply,
-} from '../progress/render.js';
+import { type Phase, renderCheckSummary, renderPullRequestBody, renderSticky } from '../progress/render.js';
 import { ProgressReporter } from '../progress/reporter.js';
 import type { StickyComments } from '../progress/stickies.js';
 import type { Sandbox, SandboxSession } from '../sandbox/types.js';
@@ -28,7 +22,9 @@ import { LogBuffer } from './log-buffer.js';
 import { buildPrompt } from './prompt.js';
 import type { TurnScheduler } from './scheduler.js';
 import type { TaskStore } from './store.js';
+import { canResumeSession } from './transcript.js';
 import { isFinished, transitionTurn } from './transitions.js';
+import { answerThreads, loadTurnFeedback, threadsToAnswer } from './turn-feedback.js';
 import type { Task, Turn, TurnEndReason, TurnState } from './types.js';
 
 export interface TurnDeps {
@@ -49,6 +45,9 @@ export interface TurnDeps {
   /** The operator's turn time limit; a repository's `limits.turnTimeout` may only shorten it. */
   turnTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Operator bounds (FORGE_MAX_AGENT_STEPS, FORGE_MAX_TASK_COST_USD) repository limits must stay within. */
+  maxAgentSteps?: number;
+  maxTaskCostUsd?: number;
   /** Operator settings repository settings are checked against (default: the configured agents). */
   allowedAgents?: readonly string[];
   triggerLabel?: string;
@@ -87,6 +86,11 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   const before = existing?.turns.find((t) => t.n === n);
   if (!existing || !before) return;
   if (isFinished(before.state)) {
+    // A retried job of a finished turn: post the thread answers a crash may have cut short.
+    if (threadsToAnswer(before).length) {
+      const forge = await deps.forges.forRepo(existing.repo);
+      await answerThreads(existing, before, forge, deps).catch(() => 0);
+    }
     await deps.scheduler.dispatchNext(taskId);
     return;
   }
@@ -168,6 +172,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   let outcome: Outcome = { state: 'failed', endReason: 'error', error: 'The turn ended unexpectedly.' };
   const patch: Partial<Turn> = {};
   let turnTimeoutMs = deps.turnTimeoutMs;
+  let idleTimeoutMs = deps.idleTimeoutMs;
   try {
     // The repository's settings, always from its default branch: never from the change request's
     // head, which the requester controls.
@@ -177,6 +182,9 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
       triggerLabel: deps.triggerLabel ?? 'forge',
       repoTriggerLabels: deps.repoTriggerLabels ?? [],
       turnTimeout: deps.turnTimeoutMs,
+      idleTimeout: deps.idleTimeoutMs,
+      ...(deps.maxAgentSteps !== undefined ? { maxAgentSteps: deps.maxAgentSteps } : {}),
+      ...(deps.maxTaskCostUsd !== undefined ? { maxTaskCostUsd: deps.maxTaskCostUsd } : {}),
     });
     const repo: RepoSettings = loaded.settings;
     if (loaded.problems.length) {
@@ -194,6 +202,10 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
         .catch((error: unknown) => log.warn({ err: error }, 'could not report settings problems'));
     }
     if (repo.limits?.turnTimeoutMs !== undefined) turnTimeoutMs = repo.limits.turnTimeoutMs;
+    if (repo.limits?.idleTimeoutMs !== undefined) idleTimeoutMs = repo.limits.idleTimeoutMs;
+    // Review feedback is read once, now: what the agent sees cannot change while it works.
+    const reviews = await loadTurnFeedback(task, turnOf(task), forge, { ...deps, note });
+    task = reviews.task;
     const creds = await forge.gitCredentials();
     deps.redactor.add(creds.password);
     // Installation tokens live an hour; forget each one well after that so the redactor stays small.
@@ -242,7 +254,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
       const ran = await session.exec(['sh', '-c', command], {
         signal: abort.signal,
         timeoutMs: Math.max(1000, turnTimeoutMs - (Date.now() - startedAt)),
-        idleTimeoutMs: deps.idleTimeoutMs,
+        idleTimeoutMs,
         onLine: (_stream, line) => lines.push(line),
       });
       await lines.flush();
@@ -265,6 +277,8 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
             prompt: buildPrompt(task, turn, forge.words, {
               ...(repo.testCommand ? { testCommand: repo.testCommand } : {}),
               ...(repo.instructions ? { instructions: repo.instructions } : {}),
+              ...(reviews.feedback ? { feedback: reviews.feedback } : {}),
+              resumable: canResumeSession(agentName, task.sessions),
             }),
             ...(turn.options.model ? { model: turn.options.model } : {}),
             ...(task.sessions?.[agentName] ? { sessionId: task.sessions[agentName] } : {}),
@@ -273,7 +287,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
             session,
             signal: abort.signal,
             timeoutMs: Math.max(1000, turnTimeoutMs - (Date.now() - startedAt)),
-            idleTimeoutMs: deps.idleTimeoutMs,
+            idleTimeoutMs,
             onLine: (_stream, line) => lines.push(line),
             onEvent: (event: AgentEvent) => {
               if (event.type === 'tool') activity = `${event.name}${event.detail ? `: ${event.detail}` : ''}`;
@@ -445,16 +459,10 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   await reporter.flush();
   task = (await deps.store.get(taskId)) ?? task;
   const final = turnOf(task);
-  if (final.place.type === 'review_thread') {
-    await forge
-      .replyInThread(
-        final.place.number,
-        final.place.threadId,
-        deps.redactor.redact(renderThreadReply(task, final, forge.words)),
-      )
-      .then(() => reporter.writes++)
-      .catch((error: unknown) => log.warn({ err: error }, 'could not reply in the review thread'));
-  }
+  reporter.writes += await answerThreads(task, final, forge, deps).catch((error: unknown) => {
+    log.warn({ err: error }, 'could not answer in the review threads');
+    return 0;
+  });
   await note(`turn ${n} ${turnOf(task).state}${outcome.error ? `: ${outcome.error}` : ''}`);
   log.info({ state: turnOf(task).state, writes: reporter.writes }, 'turn finished');
   deps.onTurnWrites?.(reporter.writes);
