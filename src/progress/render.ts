@@ -56,7 +56,9 @@ export function renderSticky(task: Task, turn: Turn, view: TurnView, words: Forg
       ? ' · plan only'
       : turn.approvedPlan
         ? ` · runs the plan of turn ${turn.approvedPlan.turn}${turn.approvedPlan.edits ? ', with changes' : ''}`
-        : '';
+        : turn.mode === 'address_reviews'
+          ? ` · addresses ${turn.reviewThreads ? `${turn.reviewThreads.length} unresolved review thread${turn.reviewThreads.length === 1 ? '' : 's'}` : 'the unresolved review threads'}`
+          : '';
   const continues = turn.continues
     ? ` · continues turn ${turn.continues.turn}${turn.continues.commitSha ? ` from \`${turn.continues.commitSha.slice(0, 7)}\`` : ''}`
     : '';
