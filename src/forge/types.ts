@@ -34,6 +34,8 @@ export interface CommentRef {
   id: number;
   place: CommentPlace;
   url?: string;
+  /** A submitted review's body, not a comment: `id` is the review's (no reactions on GitHub). */
+  isReview?: boolean;
 }
 
 /** Normalized webhook event: what the core reacts to. */

@@ -105,6 +105,9 @@ export class GitHubForge implements Forge {
   }
 
   async addReaction(comment: CommentRef, reaction: 'eyes'): Promise<void> {
+    // GitHub has no reactions on reviews, and a review id is no issue comment id: reacting by it
+    // could land on someone else's comment. The sticky comment acknowledges the review instead.
+    if (comment.isReview) return;
     if (comment.place.type === 'review_thread') {
       await this.octokit.rest.reactions.createForPullRequestReviewComment({
         ...this.r,
