@@ -13,13 +13,7 @@ import type { ModelGateway } from '../gateway/types.js';
 import { branchName } from '../git/branch-name.js';
 import { GitWorkspace } from '../git/workspace.js';
 import type { Redactor } from '../observability/redact.js';
-import {
-  type Phase,
-  renderCheckSummary,
-  renderPullRequestBody,
-  renderSticky,
-  renderThreadReply,
-} from '../progress/render.js';
+import { type Phase, renderCheckSummary, renderPullRequestBody, renderSticky } from '../progress/render.js';
 import { ProgressReporter } from '../progress/reporter.js';
 import type { StickyComments } from '../progress/stickies.js';
 import type { Sandbox, SandboxSession } from '../sandbox/types.js';
@@ -30,8 +24,10 @@ import { LogBuffer } from './log-buffer.js';
 import { buildPrompt } from './prompt.js';
 import type { TurnScheduler } from './scheduler.js';
 import type { TaskStore } from './store.js';
+import { canResumeSession } from './transcript.js';
 import { isFinished, transitionTurn } from './transitions.js';
 import { type BudgetDeps, effectiveLimits, LimitReached, TurnBudget } from './turn-budget.js';
+import { answerThreads, loadTurnFeedback, threadsToAnswer } from './turn-feedback.js';
 import type { Task, Turn, TurnEndReason, TurnState } from './types.js';
 
 export interface TurnDeps {
@@ -52,6 +48,9 @@ export interface TurnDeps {
   /** The operator's turn time limit; a repository's `limits.turnTimeout` may only shorten it. */
   turnTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Operator bounds (FORGE_MAX_AGENT_STEPS, FORGE_MAX_TASK_COST_USD) repository limits must stay within. */
+  maxAgentSteps?: number;
+  maxTaskCostUsd?: number;
   /** Operator settings repository settings are checked against (default: the configured agents). */
   allowedAgents?: readonly string[];
   triggerLabel?: string;
@@ -98,6 +97,11 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   const before = existing?.turns.find((t) => t.n === n);
   if (!existing || !before) return;
   if (isFinished(before.state)) {
+    // A retried job of a finished turn: post the thread answers a crash may have cut short.
+    if (threadsToAnswer(before).length) {
+      const forge = await deps.forges.forRepo(existing.repo);
+      await answerThreads(existing, before, forge, deps).catch(() => 0);
+    }
     await deps.scheduler.dispatchNext(taskId);
     return;
   }
@@ -180,6 +184,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   const patch: Partial<Turn> = {};
   let turnTimeoutMs = deps.turnTimeoutMs;
   let budget: TurnBudget | undefined;
+  let idleTimeoutMs = deps.idleTimeoutMs;
   try {
     // The repository's settings, always from its default branch: never from the change request's
     // head, which the requester controls.
@@ -189,6 +194,9 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
       triggerLabel: deps.triggerLabel ?? 'forge',
       repoTriggerLabels: deps.repoTriggerLabels ?? [],
       turnTimeout: deps.turnTimeoutMs,
+      idleTimeout: deps.idleTimeoutMs,
+      ...(deps.maxAgentSteps !== undefined ? { maxAgentSteps: deps.maxAgentSteps } : {}),
+      ...(deps.maxTaskCostUsd !== undefined ? { maxTaskCostUsd: deps.maxTaskCostUsd } : {}),
     });
     const repo: RepoSettings = loaded.settings;
     if (loaded.problems.length) {
@@ -206,6 +214,10 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
         .catch((error: unknown) => log.warn({ err: error }, 'could not report settings problems'));
     }
     if (repo.limits?.turnTimeoutMs !== undefined) turnTimeoutMs = repo.limits.turnTimeoutMs;
+    if (repo.limits?.idleTimeoutMs !== undefined) idleTimeoutMs = repo.limits.idleTimeoutMs;
+    // Review feedback is read once, now: what the agent sees cannot change while it works.
+    const reviews = await loadTurnFeedback(task, turnOf(task), forge, { ...deps, note });
+    task = reviews.task;
     const agentName = turnOf(task).options.agent ?? 'command';
     const agent = deps.agents.get(agentName);
     if (!agent) throw new Error(`the agent "${agentName}" is not configured on this Forge`);
@@ -283,7 +295,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
         ...(model ? { env: proxyEnvironment(model) } : {}),
         signal: abort.signal,
         timeoutMs: Math.max(1000, turnTimeoutMs - (Date.now() - startedAt)),
-        idleTimeoutMs: deps.idleTimeoutMs,
+        idleTimeoutMs,
         onLine: (_stream, line) => lines.push(line),
       });
       await lines.flush();
@@ -306,6 +318,8 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
             prompt: buildPrompt(task, turn, forge.words, {
               ...(repo.testCommand ? { testCommand: repo.testCommand } : {}),
               ...(repo.instructions ? { instructions: repo.instructions } : {}),
+              ...(reviews.feedback ? { feedback: reviews.feedback } : {}),
+              resumable: canResumeSession(agentName, task.sessions),
             }),
             ...((turn.options.model ?? deps.agentModels?.[agentName])
               ? { model: turn.options.model ?? deps.agentModels?.[agentName] }
@@ -317,7 +331,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
             ...(model ? { model } : {}),
             signal: abort.signal,
             timeoutMs: Math.max(1000, turnTimeoutMs - (Date.now() - startedAt)),
-            idleTimeoutMs: deps.idleTimeoutMs,
+            idleTimeoutMs,
             onLine: (_stream, line) => lines.push(line),
             onEvent: (event: AgentEvent) => {
               if (event.type === 'tool') activity = `${event.name}${event.detail ? `: ${event.detail}` : ''}`;
@@ -498,16 +512,10 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   await reporter.flush();
   task = (await deps.store.get(taskId)) ?? task;
   const final = turnOf(task);
-  if (final.place.type === 'review_thread') {
-    await forge
-      .replyInThread(
-        final.place.number,
-        final.place.threadId,
-        deps.redactor.redact(renderThreadReply(task, final, forge.words)),
-      )
-      .then(() => reporter.writes++)
-      .catch((error: unknown) => log.warn({ err: error }, 'could not reply in the review thread'));
-  }
+  reporter.writes += await answerThreads(task, final, forge, deps).catch((error: unknown) => {
+    log.warn({ err: error }, 'could not answer in the review threads');
+    return 0;
+  });
   await note(`turn ${n} ${turnOf(task).state}${outcome.error ? `: ${outcome.error}` : ''}`);
   log.info({ state: turnOf(task).state, writes: reporter.writes }, 'turn finished');
   deps.onTurnWrites?.(reporter.writes);
