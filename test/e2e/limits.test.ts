@@ -105,4 +105,22 @@ describe('limits that keep the work', () => {
     assert.equal(upstream.requests.length, beforeFourth, 'no model request');
     assert.equal(fourth.commitSha, undefined, 'nothing ran, nothing to commit');
   });
+
+  // Last in this file: the settings stay on the default branch.
+  test("a repository's .github/forge.yml narrows the agent-step cap for its turns", async () => {
+    await h.git.pushAs(
+      `${REPO}.git`,
+      'main',
+      { '.github/forge.yml': 'limits:\n  maxAgentSteps: 1\n' },
+      'Forge settings',
+    );
+    const issue = h.newIssue('One step only');
+    const before = upstream.requests.length;
+    await h.comment({ number: issue, body: '/forge add an entry [model:3]' });
+    const turn = (await h.settled(issue)).turns[0]!;
+    assert.equal(turn.endReason, 'limit');
+    assert.match(turn.error ?? '', /limit of 1 agent steps/);
+    assert.equal(upstream.requests.length - before, 1);
+    assert.ok(turn.commitSha, 'its work is kept');
+  });
 });
