@@ -53,28 +53,8 @@ export async function execCli(spec: CliExec, ctx: AgentRunContext): Promise<CliE
   return { exec, stderr: stderr.lines };
 }
 
-/**
- * Proxy variables for the egress allowlist, in both spellings (curl and many tools read only the
- * lower-case ones). The gateway itself is reached directly: its hosts go into NO_PROXY.
- */
-export function proxyEnv(model: ModelAccess): Record<string, string> {
-  if (!model.proxyUrl) return {};
-  const direct = new Set(['localhost', '127.0.0.1', '::1']);
-  for (const url of [model.anthropicBaseUrl, model.openaiBaseUrl, model.geminiBaseUrl]) {
-    const host = URL.canParse(url) ? new URL(url).hostname.replace(/^\[(.*)\]$/, '$1') : '';
-    if (host) direct.add(host);
-  }
-  const noProxy = [...direct].join(',');
-  const proxy = model.proxyUrl;
-  return {
-    HTTP_PROXY: proxy,
-    HTTPS_PROXY: proxy,
-    http_proxy: proxy,
-    https_proxy: proxy,
-    NO_PROXY: noProxy,
-    no_proxy: noProxy,
-  };
-}
+/** Proxy variables for the egress allowlist (shared with setup commands and the command agent). */
+export { proxyEnvironment as proxyEnv } from '../gateway/env.js';
 
 /**
  * Writes a file under the session's home (e.g. `.codex/config.toml`) from the host. Created

@@ -7,7 +7,13 @@ import type { ModelAccess } from '../agents/types.js';
 
 export function proxyEnvironment(access: ModelAccess): Record<string, string> {
   if (!access.proxyUrl) return {};
-  const noProxy = access.noProxy ?? '';
+  // Loopback and the gateway's own hosts are reached directly, never through the proxy.
+  const direct = new Set(['localhost', '127.0.0.1', '::1']);
+  for (const host of access.noProxy?.split(',') ?? []) if (host.trim()) direct.add(host.trim());
+  for (const url of [access.anthropicBaseUrl, access.openaiBaseUrl, access.geminiBaseUrl]) {
+    if (URL.canParse(url)) direct.add(new URL(url).hostname.replace(/^\[(.*)\]$/, '$1'));
+  }
+  const noProxy = [...direct].join(',');
   return {
     HTTPS_PROXY: access.proxyUrl,
     HTTP_PROXY: access.proxyUrl,
