@@ -27,7 +27,7 @@ const SUMMARY_MAX_LINES = 20;
 const SUMMARY_MAX_BYTES = 4 * 1024;
 /** GitHub rejects PR bodies over 65,536 characters; leave room for Forge's own footer. */
 const SUMMARY_FILE_MAX_BYTES = 60_000;
-const STDERR_TAIL_LINES = 5;
+export const STDERR_TAIL_LINES = 5;
 const STDERR_LINE_MAX_CHARS = 500;
 
 export class CommandAgent implements AgentRunner {
@@ -146,7 +146,8 @@ export function summarizeLastLines(lines: readonly string[]): string {
   return picked.join('\n');
 }
 
-function appendStderr(message: string | undefined, stderr: readonly string[]): string | undefined {
+/** Appends the last stderr lines to a failure reason, fenced as Markdown (shared by the CLI runners). */
+export function appendStderr(message: string | undefined, stderr: readonly string[]): string | undefined {
   const lines = stderr
     .map((line) => stripAnsi(line).trimEnd())
     .filter((line) => line.trim())
@@ -163,12 +164,12 @@ function appendStderr(message: string | undefined, stderr: readonly string[]): s
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ESC and BEL is the point.
 const ANSI = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\))/g;
 
-function stripAnsi(text: string): string {
+export function stripAnsi(text: string): string {
   return text.includes('\u001b') ? text.replace(ANSI, '') : text;
 }
 
 /** Keeps the last `size` non-empty lines. */
-class Tail {
+export class Tail {
   readonly lines: string[] = [];
   constructor(readonly size: number) {}
   push(line: string): void {
