@@ -23,6 +23,7 @@ import {
 import { writeGeminiSettings } from './gemini-config.js';
 import { prepareGeminiResume } from './gemini-session.js';
 import { GeminiStreamParser } from './gemini-stream.js';
+import { isRecord } from './stream-lines.js';
 import type { AgentResult, AgentRunContext, AgentRunInput, AgentRunner } from './types.js';
 
 /** Gemini CLI 0.61's own default model. */
@@ -90,8 +91,9 @@ export class GeminiAgent implements AgentRunner {
     });
 
     const result = parser.result;
-    const cliError = result.error
-      ? cliFailure(SUBJECT, result.error, modelStatusHint(statusIn(result.error), KEY_SETTING))
+    const reported = result.error ? describeGeminiError(result.error) : undefined;
+    const cliError = reported
+      ? cliFailure(SUBJECT, reported.text, modelStatusHint(reported.status, KEY_SETTING))
       : exitReason(run.exec.exitCode);
     const outcome = concludeRun(run, ctx, SUBJECT, cliError);
     return {
@@ -116,6 +118,36 @@ function refusal(input: AgentRunInput, ctx: AgentRunContext, model: string): str
     return `The prompt is larger than the ${GEMINI_STDIN_MAX_BYTES / 1024 / 1024} MiB Gemini CLI reads; shorten the request.`;
   }
   return undefined;
+}
+
+/**
+ * Gemini CLI wraps a failed model call as `[API Error: <the API's JSON body>]`; the body's
+ * `error.code` and `error.message` (Google's error shape, sometimes inside an array) say it better.
+ */
+export function describeGeminiError(message: string): { text: string; status?: number } {
+  const wrapped = /^\[API Error: ([\s\S]*)\]$/.exec(message.trim());
+  if (wrapped) {
+    let body: unknown;
+    try {
+      body = JSON.parse(wrapped[1]!);
+    } catch {
+      body = undefined;
+    }
+    const first = Array.isArray(body) ? body[0] : body;
+    const error = isRecord(first) && isRecord(first.error) ? first.error : undefined;
+    if (error && typeof error.message === 'string') {
+      const status = typeof error.code === 'number' ? error.code : statusIn(message);
+      const label = [status, typeof error.status === 'string' ? error.status : undefined]
+        .filter(Boolean)
+        .join(' ');
+      return {
+        text: `the model API answered${label ? ` ${label}` : ''}: ${error.message}`,
+        ...(status !== undefined ? { status } : {}),
+      };
+    }
+  }
+  const status = statusIn(message);
+  return { text: message, ...(status !== undefined ? { status } : {}) };
 }
 
 /** Gemini CLI's documented exit codes, for runs that ended without an error result. */

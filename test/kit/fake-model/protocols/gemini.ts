@@ -34,7 +34,7 @@ export const geminiProtocol: ProtocolModule = {
     const checks = new RequestChecks();
     const [, model = '', method] = ROUTE.exec(req.path) as unknown as [string, string, Method];
     checkModelName(checks, model);
-    const key = req.headers['x-goog-api-key'] ?? req.query.get('key') ?? bearer(req.headers.authorization);
+    const key = req.headers['x-goog-api-key'] || req.query.get('key') || bearer(req.headers.authorization);
     if (!key)
       checks.fail('headers', 'no API key (x-goog-api-key header or key= parameter): 403 unregistered caller');
     if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) {
