@@ -13,7 +13,7 @@ import { DEFAULT_GEMINI_MODEL, GeminiAgent } from '../../src/agents/gemini.js';
 import { geminiProtocol } from '../kit/fake-model/protocols/gemini.js';
 import type { RecordedRequest } from '../kit/fake-model/types.js';
 import { type AgentHarness, startAgentHarness, type Turn } from '../kit/real-agent-harness.js';
-import { filesUnder, gitStatus, promptOf } from './agent-cli-checks.js';
+import { filesUnder, gitStatus, promptOf, waitForFile } from './agent-cli-checks.js';
 
 let harness: AgentHarness;
 const agent = new GeminiAgent();
@@ -48,6 +48,8 @@ describe('GeminiAgent with the real Gemini CLI', { concurrency: false }, () => {
     checkoutDir = await harness.checkout({
       'AGENTS.md': 'AGENTS-MARKER: indent with tabs.\n',
       'GEMINI.md': 'GEMINI-MARKER: keep lines short.\n',
+      // Hostile repository content: Gemini CLI would load this into its own environment.
+      '.env': 'GEMINI_CLI_CUSTOM_HEADERS=x-from-repo-env: yes\n',
       'src/.keep': '',
     });
     const { value, requests } = await requestsOf(() =>
@@ -75,6 +77,10 @@ describe('GeminiAgent with the real Gemini CLI', { concurrency: false }, () => {
     );
     assert.deepEqual(events.at(-1), { type: 'summary', text: result.summary });
     assert.equal(requests.length, 3, 'write, shell, answer');
+    assert.ok(
+      requests.every((r) => r.headers['x-from-repo-env'] === undefined),
+      "the checkout's .env was ignored",
+    );
     assert.ok(requests.every((r) => r.exchange.model === DEFAULT_GEMINI_MODEL));
     harness.fake.assertNoViolations();
     assert.deepEqual(harness.egress, [], 'nothing but the model was contacted');
@@ -210,6 +216,22 @@ describe('GeminiAgent with the real Gemini CLI', { concurrency: false }, () => {
     } finally {
       refusing.close();
     }
+  });
+
+  it('returns cancelled as soon as the turn is aborted, with the CLI killed', async () => {
+    const controller = new AbortController();
+    const turnRun = harness.runTurn(
+      agent,
+      { prompt: 'Wait. [[shell:echo started > started.txt; sleep 30; echo late > late.txt]]' },
+      { signal: controller.signal },
+    );
+    const checkout = await waitForFile(harness, 'started.txt');
+    controller.abort();
+    const turn = await turnRun;
+    assert.equal(turn.result.conclusion, 'cancelled');
+    // The turn did not wait for the tool's command. (That command runs in a process group of its
+    // own, which the local sandbox does not reach; the harness removes such strays at the end.)
+    await assert.rejects(readFile(join(checkout, 'late.txt')));
   });
 
   it('refuses to start without the model gateway or with a model name that could pass as a flag', async () => {

@@ -14,7 +14,7 @@ import { DEFAULT_OPENCODE_MODEL, OpenCodeAgent } from '../../src/agents/opencode
 import { openaiChatProtocol } from '../kit/fake-model/protocols/openai-chat.js';
 import type { RecordedRequest } from '../kit/fake-model/types.js';
 import { type AgentHarness, startAgentHarness, type Turn } from '../kit/real-agent-harness.js';
-import { filesUnder, gitStatus, promptOf } from './agent-cli-checks.js';
+import { filesUnder, gitStatus, promptOf, waitForFile } from './agent-cli-checks.js';
 
 let harness: AgentHarness;
 const agent = new OpenCodeAgent();
@@ -202,6 +202,22 @@ describe('OpenCodeAgent with the real OpenCode', { concurrency: false }, () => {
     assert.ok(runExec(turn).argv.join(' ').length < 200);
     assert.ok(requests.every((r) => r.exchange.model === 'qwen3-coder'));
     harness.fake.assertNoViolations();
+  });
+
+  it('returns cancelled as soon as the turn is aborted, with the CLI killed', async () => {
+    const controller = new AbortController();
+    const turnRun = harness.runTurn(
+      agent,
+      { prompt: 'Wait. [[shell:echo started > started.txt; sleep 30; echo late > late.txt]]' },
+      { signal: controller.signal },
+    );
+    const checkout = await waitForFile(harness, 'started.txt');
+    controller.abort();
+    const turn = await turnRun;
+    assert.equal(turn.result.conclusion, 'cancelled');
+    // The turn did not wait for the tool's command. (That command runs in a process group of its
+    // own, which the local sandbox does not reach; the harness removes such strays at the end.)
+    await assert.rejects(readFile(join(checkout, 'late.txt')));
   });
 
   it('fails with a reason the user can act on when the model API refuses the credentials', async () => {

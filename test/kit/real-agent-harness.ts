@@ -7,6 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -59,7 +60,12 @@ export interface AgentHarness {
   runTurn(
     agent: AgentRunner,
     input: Partial<AgentRunInput> & { prompt: string },
-    options?: { checkoutDir?: string; model?: Partial<ModelAccess>; timeoutMs?: number },
+    options?: {
+      checkoutDir?: string;
+      model?: Partial<ModelAccess>;
+      timeoutMs?: number;
+      signal?: AbortSignal;
+    },
   ): Promise<Turn>;
   close(): Promise<void>;
 }
@@ -139,7 +145,7 @@ export async function startAgentHarness(options: {
               proxyUrl: proxy.url,
               ...turnOptions.model,
             },
-            signal: new AbortController().signal,
+            signal: turnOptions.signal ?? new AbortController().signal,
             timeoutMs: turnOptions.timeoutMs ?? 240_000,
             onLine: (stream, line) => (stream === 'stdout' ? stdout : stderr).push(line),
             onEvent: (event) => events.push(event),
@@ -151,6 +157,7 @@ export async function startAgentHarness(options: {
       }
     },
     async close() {
+      killStrays(root);
       await fake.close();
       await new Promise<void>((resolve) => {
         proxy.server.closeAllConnections();
@@ -160,6 +167,28 @@ export async function startAgentHarness(options: {
     },
   };
   return harness;
+}
+
+/**
+ * Kills what is left running in our checkouts: the CLIs start tool commands in process groups of
+ * their own, which outlive the LocalSandbox's process-group kill when a turn is cancelled.
+ */
+function killStrays(root: string): void {
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    let cwd: string;
+    try {
+      cwd = readlinkSync(`/proc/${pid}/cwd`);
+    } catch {
+      continue;
+    }
+    if (cwd === root || cwd.startsWith(`${root}/`)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
 }
 
 function recordExecs(session: SandboxSession, execs: RecordedExec[]): SandboxSession {
