@@ -80,6 +80,8 @@ export class GeminiAgent implements AgentRunner {
         GEMINI_API_KEY: access.token,
         GOOGLE_GEMINI_BASE_URL: access.geminiBaseUrl,
         GEMINI_CLI_TRUST_WORKSPACE: 'true',
+        // Settings and sessions in the per-task home, whatever the image's environment says.
+        GEMINI_CLI_HOME: session.homeDir,
         // One process instead of a launcher that re-spawns itself (and ignores SIGTERM meanwhile).
         GEMINI_CLI_NO_RELAUNCH: 'true',
         GEMINI_TELEMETRY_ENABLED: 'false',

@@ -10,6 +10,7 @@
  * into the per-task home (opencode-config.ts): Forge's gateway, with the turn's token in
  * FORGE_MODEL_TOKEN. Resuming is in opencode-session.ts.
  */
+import { posix } from 'node:path';
 import {
   cliFailure,
   concludeRun,
@@ -59,6 +60,11 @@ export class OpenCodeAgent implements AgentRunner {
     await writeOpenCodeConfig(session, { baseUrl: access.openaiBaseUrl, model });
     const env: Record<string, string> = {
       [OPENCODE_TOKEN_ENV]: access.token,
+      // Configuration, sessions and caches in the per-task home, whatever the image's environment says.
+      XDG_CONFIG_HOME: posix.join(session.homeDir, '.config'),
+      XDG_DATA_HOME: posix.join(session.homeDir, '.local/share'),
+      XDG_STATE_HOME: posix.join(session.homeDir, '.local/state'),
+      XDG_CACHE_HOME: posix.join(session.homeDir, '.cache'),
       // No models.dev catalogue, self-update, share links or language-server downloads: nothing
       // but the gateway to talk to.
       OPENCODE_DISABLE_MODELS_FETCH: '1',
