@@ -112,10 +112,12 @@ export class GeminiAgent implements AgentRunner {
 /** Why the turn cannot start, in words for the user; undefined when it can. */
 function refusal(input: AgentRunInput, ctx: AgentRunContext, model: string): string | undefined {
   if (!ctx.model) return 'The gemini agent needs the model gateway, which is not configured on this Forge.';
-  if (!MODEL_NAME.test(model)) return `\`${model.slice(0, 80)}\` is not a valid model name.`;
+  if (!MODEL_NAME.test(model))
+    return `\`${model.slice(0, 80).replace(/`/g, "'")}\` is not a valid model name.`;
   if (input.sessionId !== undefined && !SESSION_ID.test(input.sessionId)) {
     return 'The stored Gemini CLI session id is malformed; start a new task.';
   }
+  if (!input.prompt.trim()) return 'Gemini CLI needs a non-empty prompt.';
   if (Buffer.byteLength(input.prompt, 'utf8') > GEMINI_STDIN_MAX_BYTES) {
     return `The prompt is larger than the ${GEMINI_STDIN_MAX_BYTES / 1024 / 1024} MiB Gemini CLI reads; shorten the request.`;
   }

@@ -130,7 +130,8 @@ export class OpenCodeAgent implements AgentRunner {
 
 function refusal(input: AgentRunInput, ctx: AgentRunContext, model: string): string | undefined {
   if (!ctx.model) return 'The opencode agent needs the model gateway, which is not configured on this Forge.';
-  if (!MODEL_NAME.test(model)) return `\`${model.slice(0, 80)}\` is not a valid model name.`;
+  if (!MODEL_NAME.test(model))
+    return `\`${model.slice(0, 80).replace(/`/g, "'")}\` is not a valid model name.`;
   if (input.sessionId !== undefined && !SESSION_ID.test(input.sessionId)) {
     return 'The stored OpenCode session id is malformed; start a new task.';
   }

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_GEMINI_MODEL, GeminiAgent } from '../../src/agents/gemini.js';
+import { TRUNCATED_MARKER } from '../../src/sandbox/lines.js';
 import { geminiProtocol } from '../kit/fake-model/protocols/gemini.js';
 import type { RecordedRequest } from '../kit/fake-model/types.js';
 import { type AgentHarness, startAgentHarness, type Turn } from '../kit/real-agent-harness.js';
@@ -184,6 +185,10 @@ describe('GeminiAgent with the real Gemini CLI', { concurrency: false }, () => {
     assert.equal(turn.result.conclusion, 'success', turn.result.error);
     assert.equal(turn.result.summary, 'Read it all.');
     assert.equal(promptOf(requests[0]!, prompt), prompt);
+    // Gemini CLI echoes the prompt as one stdout line; LineSplitter cuts it at 64 KiB, harmlessly.
+    assert.ok(
+      turn.stdout.some((line) => line.startsWith('{"type":"message"') && line.endsWith(TRUNCATED_MARKER)),
+    );
     assert.ok(geminiExec(turn).argv.join(' ').length < 200);
     harness.fake.assertNoViolations();
   });
