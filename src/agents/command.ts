@@ -170,7 +170,7 @@ export function appendStderr(message: string | undefined, stderr: readonly strin
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ESC and BEL is the point.
 const ANSI = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\))/g;
 
-function stripAnsi(text: string): string {
+export function stripAnsi(text: string): string {
   return text.includes('\u001b') ? text.replace(ANSI, '') : text;
 }
 
