@@ -5,6 +5,8 @@ import type { DestinationStream, Logger } from 'pino';
 import { ClaudeCodeAgent } from './agents/claude-code.js';
 import { CodexAgent } from './agents/codex.js';
 import { CommandAgent } from './agents/command.js';
+import { GeminiAgent } from './agents/gemini.js';
+import { OpenCodeAgent } from './agents/opencode.js';
 import type { AgentRunner } from './agents/types.js';
 import { parseCommand } from './commands/parse.js';
 import { type ForgeConfig, githubApiBase, requireGitHubApp } from './config/load.js';
@@ -213,13 +215,14 @@ function createSandbox(_config: ForgeConfig, log: Logger): Sandbox {
 function createAgents(config: ForgeConfig): Map<string, AgentRunner> {
   const agents = new Map<string, AgentRunner>();
   if (config.agentCommand) agents.set('command', new CommandAgent({ command: config.agentCommand }));
-  const runners: Partial<Record<Exclude<AgentName, 'command'>, () => AgentRunner>> = {
+  const runners: Record<Exclude<AgentName, 'command'>, () => AgentRunner> = {
     'claude-code': () => new ClaudeCodeAgent(),
     codex: () => new CodexAgent(),
+    gemini: () => new GeminiAgent(),
+    opencode: () => new OpenCodeAgent(),
   };
   for (const name of config.allowedAgents) {
-    const runner = name === 'command' ? undefined : runners[name]?.();
-    if (runner) agents.set(name, runner);
+    if (name !== 'command') agents.set(name, runners[name]());
   }
   return agents;
 }
