@@ -2,16 +2,23 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import type { DestinationStream, Logger } from 'pino';
+import { ClaudeCodeAgent } from './agents/claude-code.js';
+import { CodexAgent } from './agents/codex.js';
 import { CommandAgent } from './agents/command.js';
+import { GeminiAgent } from './agents/gemini.js';
+import { OpenCodeAgent } from './agents/opencode.js';
 import type { AgentRunner } from './agents/types.js';
 import { parseCommand } from './commands/parse.js';
 import { configuredForges, type ForgeConfig, githubApiBase } from './config/load.js';
+import type { AgentName } from './config/settings.js';
 import { createProbot, GitHubForgeFactory } from './forge/github/app.js';
 import { throttledOctokit } from './forge/github/octokit.js';
 import { githubWebhookHandler } from './forge/github/webhooks.js';
 import { GitLabForgeFactory } from './forge/gitlab/app.js';
 import { gitlabWebhookHandler } from './forge/gitlab/webhooks.js';
 import { ForgeRegistry } from './forge/registry.js';
+import { gatewayOptionsFromConfig } from './gateway/config.js';
+import { startModelGateway } from './gateway/server.js';
 import { TaskLinks } from './http/links.js';
 import { type Handler, startHttp } from './http/server.js';
 import { Deduper } from './intake/dedupe.js';
@@ -20,6 +27,7 @@ import { Redactor } from './observability/redact.js';
 import { StickyComments } from './progress/stickies.js';
 import { LocalSandbox } from './sandbox/local/local-sandbox.js';
 import type { Sandbox } from './sandbox/types.js';
+import { RepoCostLedger } from './tasks/budget.js';
 import { CancelBus } from './tasks/cancel.js';
 import { createQueues } from './tasks/queues.js';
 import { TurnScheduler } from './tasks/scheduler.js';
@@ -128,6 +136,9 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
     const sandbox = createSandbox(config, log);
     const agents = createAgents(config);
     const cancel = new CancelBus(redis, prefix);
+    // Agents reach their model only through this gateway: provider keys stay in this process.
+    const gateway = await startModelGateway(gatewayOptionsFromConfig(config, { log, redactor }));
+    log.info({ url: gateway.url }, 'model gateway listening');
     const worker: RunningWorker = await startWorker({
       connection: redis,
       subscriber: redis.duplicate(),
@@ -152,6 +163,9 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
         triggerLabel: config.triggerLabel,
         repoTriggerLabels: config.repoTriggerLabels,
         turnTimeoutMs: config.turnTimeout,
+        idleTimeoutMs: config.idleTimeout,
+        maxAgentSteps: config.maxAgentSteps,
+        maxTaskCostUsd: config.maxTaskCost,
         botLogins: config.botLogins,
         logUrl: (id) => links.url(id),
       },
@@ -171,17 +185,34 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
         gitMirror: config.gitMirror,
         turnTimeoutMs: config.turnTimeout,
         idleTimeoutMs: config.idleTimeout,
+        maxAgentSteps: config.maxAgentSteps,
+        maxTaskCostUsd: config.maxTaskCost,
         allowedAgents: config.allowedAgents,
         triggerLabel: config.triggerLabel,
         repoTriggerLabels: config.repoTriggerLabels,
         logUrl: (id) => links.url(id),
+        budget: {
+          limits: {
+            maxAgentSteps: config.maxAgentSteps,
+            maxTaskCostUsd: config.maxTaskCost,
+            maxTaskTokens: config.maxTaskTokens,
+            maxRepoDailyCostUsd: config.maxRepoDailyCost,
+          },
+          ledger: new RepoCostLedger(redis, prefix),
+        },
+        agentModels: config.agentModels,
+        gateway,
         ...(overrides.minWriteIntervalMs !== undefined
           ? { minWriteIntervalMs: overrides.minWriteIntervalMs }
           : {}),
         ...(overrides.onTurnWrites ? { onTurnWrites: overrides.onTurnWrites } : {}),
       },
     });
-    closers.unshift(() => worker.close());
+    // The gateway closes after the turns: a turn pushing its work may still be streaming.
+    closers.unshift(
+      () => worker.close(),
+      () => gateway.close(),
+    );
   }
 
   return {
@@ -203,9 +234,19 @@ function createSandbox(_config: ForgeConfig, log: Logger): Sandbox {
   return new LocalSandbox();
 }
 
+/** Every agent a turn may pick: the allowed ones (the default agent is always among them). */
 function createAgents(config: ForgeConfig): Map<string, AgentRunner> {
   const agents = new Map<string, AgentRunner>();
   if (config.agentCommand) agents.set('command', new CommandAgent({ command: config.agentCommand }));
+  const runners: Record<Exclude<AgentName, 'command'>, () => AgentRunner> = {
+    'claude-code': () => new ClaudeCodeAgent(),
+    codex: () => new CodexAgent(),
+    gemini: () => new GeminiAgent(),
+    opencode: () => new OpenCodeAgent(),
+  };
+  for (const name of config.allowedAgents) {
+    if (name !== 'command') agents.set(name, runners[name]());
+  }
   return agents;
 }
 

@@ -8,8 +8,12 @@
  * - FORGE_MODEL        the requested model, when one was given
  * - FORGE_SUMMARY_FILE where the command may write a summary (PR body); otherwise the last
  *                      non-empty stdout lines are used
+ * - ANTHROPIC_BASE_URL/ANTHROPIC_API_KEY, OPENAI_BASE_URL/OPENAI_API_KEY,
+ *   GOOGLE_GEMINI_BASE_URL/GEMINI_API_KEY  the model gateway with the turn's token, and the
+ *                      egress proxy variables — when the worker runs a gateway
  * Exit code 0 means success. It runs in the checkout; Forge commits whatever it changed.
  */
+import { modelEnvironment } from '../gateway/env.js';
 import type { ExecResult } from '../sandbox/types.js';
 import { readScratchFile, removeScratchFile, scratchFile, writePromptFile } from './prompt-file.js';
 import type { AgentConclusion, AgentResult, AgentRunContext, AgentRunInput, AgentRunner } from './types.js';
@@ -27,7 +31,7 @@ const SUMMARY_MAX_LINES = 20;
 const SUMMARY_MAX_BYTES = 4 * 1024;
 /** GitHub rejects PR bodies over 65,536 characters; leave room for Forge's own footer. */
 const SUMMARY_FILE_MAX_BYTES = 60_000;
-const STDERR_TAIL_LINES = 5;
+export const STDERR_TAIL_LINES = 5;
 const STDERR_LINE_MAX_CHARS = 500;
 
 export class CommandAgent implements AgentRunner {
@@ -47,6 +51,8 @@ export class CommandAgent implements AgentRunner {
     await removeScratchFile(session, SUMMARY_FILE_NAME);
 
     const env: Record<string, string> = {
+      // The turn's gateway token under each provider's standard names (never a real key).
+      ...(ctx.model ? modelEnvironment(ctx.model) : {}),
       FORGE_TASK_ID: input.taskId,
       FORGE_PROMPT_FILE: promptFile.path,
       FORGE_SUMMARY_FILE: scratchFile(session, SUMMARY_FILE_NAME).path,
@@ -146,7 +152,8 @@ export function summarizeLastLines(lines: readonly string[]): string {
   return picked.join('\n');
 }
 
-function appendStderr(message: string | undefined, stderr: readonly string[]): string | undefined {
+/** Appends the last stderr lines to a failure reason, fenced as Markdown (shared by the CLI runners). */
+export function appendStderr(message: string | undefined, stderr: readonly string[]): string | undefined {
   const lines = stderr
     .map((line) => stripAnsi(line).trimEnd())
     .filter((line) => line.trim())
@@ -163,12 +170,12 @@ function appendStderr(message: string | undefined, stderr: readonly string[]): s
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ESC and BEL is the point.
 const ANSI = /\u001b(?:\[[0-?]*[ -/]*[@-~]|\][^\u0007\u001b]*(?:\u0007|\u001b\\))/g;
 
-function stripAnsi(text: string): string {
+export function stripAnsi(text: string): string {
   return text.includes('\u001b') ? text.replace(ANSI, '') : text;
 }
 
 /** Keeps the last `size` non-empty lines. */
-class Tail {
+export class Tail {
   readonly lines: string[] = [];
   constructor(readonly size: number) {}
   push(line: string): void {

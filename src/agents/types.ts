@@ -39,6 +39,8 @@ export interface ModelAccess {
   token: string;
   /** HTTP(S) proxy for everything else the agent reaches (egress allowlist), as `http://user:pass@host:port`. */
   proxyUrl?: string;
+  /** For `NO_PROXY`: the gateway's host, which the agent reaches directly. */
+  noProxy?: string;
 }
 
 export interface AgentRunContext {

@@ -202,6 +202,54 @@ describe('conversation commands: plan, approve, continue', () => {
   });
 });
 
+describe('address-reviews', () => {
+  test('alone, with notes (multi-line) and with options after the word', () => {
+    assert.deepEqual(parse('/forge address-reviews'), { kind: 'address_reviews', options: {} });
+    assert.deepEqual(parse('/forge Address-Reviews!'), { kind: 'address_reviews', options: {} });
+    assert.deepEqual(parse('  /forge address-review  \r\n'), { kind: 'address_reviews', options: {} });
+    assert.deepEqual(parse('/forge address-reviews but keep the public API\nand the docs'), {
+      kind: 'address_reviews',
+      instruction: 'but keep the public API\nand the docs',
+      options: {},
+    });
+    assert.deepEqual(parse('/forge address-reviews --agent codex --model m1'), {
+      kind: 'address_reviews',
+      options: { agent: 'codex', model: 'm1' },
+    });
+    assert.deepEqual(parse('/forge address-reviews --agent=claude -- --strict please'), {
+      kind: 'address_reviews',
+      instruction: '--strict please',
+      options: { agent: 'claude' },
+    });
+  });
+
+  test('bad options after the word, and options before it, are invalid and say why', () => {
+    assert.match(reply(parse('/forge address-reviews --agent gemini')), /Unknown agent `gemini`/);
+    assert.match(reply(parse('/forge address-reviews --fast')), /Unknown option `--fast`/);
+    const before = reply(parse('/forge --agent claude address-reviews'));
+    assert.match(before, /Options go after the command word: `\/forge address-reviews --agent <name>`/);
+    assert.doesNotMatch(before, /\n/);
+  });
+
+  test('a command only as the first word', () => {
+    assert.deepEqual(parse('/forge please address-reviews'), {
+      kind: 'run',
+      instruction: 'please address-reviews',
+      options: {},
+    });
+    assert.deepEqual(parse('/forge -- address-reviews'), {
+      kind: 'run',
+      instruction: 'address-reviews',
+      options: {},
+    });
+    assert.deepEqual(parse('/forge address-reviewers list'), {
+      kind: 'run',
+      instruction: 'address-reviewers list',
+      options: {},
+    });
+  });
+});
+
 describe('run', () => {
   test('the instruction is the rest, trimmed, multi-line preserved', () => {
     const body =
@@ -368,6 +416,8 @@ describe('renderHelp', () => {
       '`/forge plan <instruction>`',
       '`/forge approve [changes]`',
       '`/forge continue`',
+      '`/forge address-reviews [notes]`',
+      'answers in each thread',
       '`--agent <name>`',
       '`--model <name>`',
       '`claude`, `codex`',
@@ -448,6 +498,8 @@ const PIECES = [
   'approve,',
   'continue',
   'Continue!',
+  'address-reviews',
+  'Address-Reviews!',
   '`',
   '@everyone',
   '=',
@@ -464,7 +516,17 @@ const PIECES = [
   '#',
   'x'.repeat(50),
 ];
-const KINDS = new Set(['run', 'help', 'status', 'stop', 'invalid', 'plan', 'approve', 'continue']);
+const KINDS = new Set([
+  'run',
+  'help',
+  'status',
+  'stop',
+  'invalid',
+  'plan',
+  'approve',
+  'continue',
+  'address_reviews',
+]);
 
 function randomBody(rand: () => number): string {
   const r = rand();
@@ -525,15 +587,23 @@ function checkProperties(body: string, label: string): void {
       `${label}: edits are the body's tail`,
     );
   }
-  if (r.kind === 'run' || r.kind === 'plan') {
-    assert.ok(r.instruction.length > 0, `${label}: empty instruction`);
-    assert.equal(r.instruction, r.instruction.trim(), `${label}: trimmed`);
+  if (r.kind === 'address_reviews' && r.instruction === undefined) {
+    for (const value of Object.values(r.options)) assert.match(value ?? '', /^[A-Za-z0-9._:/@-]{1,100}$/);
+  }
+  if (
+    r.kind === 'run' ||
+    r.kind === 'plan' ||
+    (r.kind === 'address_reviews' && r.instruction !== undefined)
+  ) {
+    const instruction = r.instruction ?? '';
+    assert.ok(instruction.length > 0, `${label}: empty instruction`);
+    assert.equal(instruction, instruction.trim(), `${label}: trimmed`);
     // The instruction is a tail of the body, after the leading `/forge` token.
     const normalized = body.replace(/\r\n?/g, '\n');
     const prefixEnd = /^\s*\/forge/i.exec(normalized)?.[0].length ?? 0;
-    assert.ok(normalized.trimEnd().endsWith(r.instruction), `${label}: instruction is the body's tail`);
+    assert.ok(normalized.trimEnd().endsWith(instruction), `${label}: instruction is the body's tail`);
     assert.ok(
-      normalized.length - normalized.trimEnd().length + r.instruction.length <= normalized.length - prefixEnd,
+      normalized.length - normalized.trimEnd().length + instruction.length <= normalized.length - prefixEnd,
       `${label}: instruction excludes the /forge token`,
     );
     for (const value of Object.values(r.options)) {
@@ -555,7 +625,18 @@ describe('property: thousands of random bodies', () => {
     for (const [i, body] of bodies.entries()) checkProperties(body, `seed ${seed} case ${i}`);
     // The generator must actually reach every outcome, or the properties prove little.
     const seen = new Set<string>(bodies.map((body) => parse(body)?.kind ?? 'null'));
-    for (const kind of ['null', 'run', 'invalid', 'help', 'status', 'stop', 'plan', 'approve', 'continue'])
+    for (const kind of [
+      'null',
+      'run',
+      'invalid',
+      'help',
+      'status',
+      'stop',
+      'plan',
+      'approve',
+      'continue',
+      'address_reviews',
+    ])
       assert.ok(seen.has(kind), kind);
   });
 

@@ -8,6 +8,7 @@ import type { ForgeCommand, RunOptions } from './types.js';
  *   /forge help | status | stop | continue
  *   /forge plan [--agent <name>] [--model <name>] [--] <instruction>
  *   /forge approve [changes to the plan, may continue on later lines]
+ *   /forge address-reviews [--agent <name>] [--model <name>] [--] [notes for the agent]
  *   /forge [--agent <name>] [--model <name>] [--] <instruction, may continue on later lines>
  */
 
@@ -22,6 +23,8 @@ const COMMAND_WORD = /^(help|status|stop|continue)[.!?]*$/i;
 /** `/forge plan <instruction>` and `/forge approve [edits]`: command words that take text. */
 const PLAN_WORD = /^plan[:.!?]*$/i;
 const APPROVE_WORD = /^(approve)[:,.!?]*$/i;
+/** `/forge address-reviews`: every unresolved review thread in one turn. */
+const ADDRESS_WORD = /^address-reviews?[:,.!?]*$/i;
 const MODEL_NAME = /^[A-Za-z0-9._:/@-]{1,100}$/;
 /** Whitespace except line breaks: options never continue onto the next line. */
 const INLINE_SPACE = /[^\S\n]*/y;
@@ -47,6 +50,13 @@ export function parseCommand(body: string, opts: ParseOptions): ForgeCommand | n
       const edits = rest.slice(afterFirst).trim();
       return edits === '' ? { kind: 'approve' } : { kind: 'approve', edits };
     }
+    if (ADDRESS_WORD.test(first)) {
+      const address = parseRun(rest, afterFirst, opts);
+      if ('kind' in address) return address;
+      return address.instruction === ''
+        ? { kind: 'address_reviews', options: address.options }
+        : { kind: 'address_reviews', instruction: address.instruction, options: address.options };
+    }
     if (PLAN_WORD.test(first)) {
       const plan = parseRun(rest, afterFirst, opts);
       if ('kind' in plan) return plan;
@@ -70,6 +80,11 @@ export function parseCommand(body: string, opts: ParseOptions): ForgeCommand | n
     );
   }
   // `/forge --agent x stop` is almost certainly a mistyped command, not an instruction to act on.
+  if (sawOptions && ADDRESS_WORD.test(instruction.split(/\s/, 1)[0] ?? '')) {
+    return invalid(
+      'Options go after the command word: `/forge address-reviews --agent <name>`, not before it.',
+    );
+  }
   if (sawOptions && (COMMAND_WORD.test(instruction) || APPROVE_WORD.test(instruction))) {
     const word =
       (COMMAND_WORD.exec(instruction) ?? APPROVE_WORD.exec(instruction))?.[1]?.toLowerCase() ?? 'help';
@@ -255,13 +270,14 @@ export function renderHelp(opts: HelpOptions): string {
     '| `/forge plan <instruction>` | The agent proposes a plan and asks its questions without changing any file; the plan is posted here. |',
     '| `/forge approve [changes]` | Runs the pending plan, with your changes to it if you add any. |',
     '| `/forge continue` | Continues the last turn that was stopped, timed out or failed, from the work it left on the branch. |',
+    `| \`/forge address-reviews [notes]\` | On a ${words.changeRequest}: one turn handles every unresolved review thread, then Forge answers in each thread with what changed and the commit. |`,
     '',
     '**Options** (before the instruction, on the `/forge` line):',
     '',
     `- \`--agent <name>\` — which agent runs the instruction. Allowed: ${agents}.`,
     '- `--model <name>` — which model the agent uses, e.g. `--model provider/model-name`.',
     '- `--` — ends the options, for an instruction that starts with `--` or with a command word.',
-    '- `/forge plan` takes the same options after the word `plan`; an approved plan runs with them.',
+    '- `/forge plan` and `/forge address-reviews` take the same options after their word; an approved plan runs with them.',
     '',
     `You can also add the \`${opts.triggerLabel.replace(/`/g, '')}\` label to an issue: Forge then works on the issue's title and description.`,
     '',

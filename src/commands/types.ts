@@ -11,6 +11,11 @@ export type ForgeCommand =
   | { kind: 'plan'; instruction: string; options: RunOptions }
   /** `/forge approve [edits]`: run the task's pending plan, with optional changes to it. */
   | { kind: 'approve'; edits?: string }
+  /**
+   * `/forge address-reviews [notes]`: one turn that handles every unresolved review thread of the
+   * change request, then answers in each thread.
+   */
+  | { kind: 'address_reviews'; instruction?: string; options: RunOptions }
   /** `/forge continue`: pick up the last turn that was stopped, timed out or failed. */
   | { kind: 'continue' }
   | { kind: 'help' }

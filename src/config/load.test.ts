@@ -118,3 +118,16 @@ test('a GitLab-only Forge starts normally, not in GitHub App setup mode', () => 
   assert.equal(needsSetup(loadSetupConfig({})), true, 'nothing configured: setup mode');
   assert.equal(needsSetup(loadSetupConfig({ GITLAB_TOKEN: 'glpat-x' })), false);
 });
+
+test('an allowed model agent needs its provider key at the gateway, named by its standard variable', () => {
+  assert.throws(
+    () => loadConfig({ FORGE_AGENT: 'claude-code', FORGE_ALLOWED_AGENTS: 'codex' }),
+    (error: Error) =>
+      /ANTHROPIC_API_KEY: required when the `claude-code` agent is allowed/.test(error.message) &&
+      /OPENAI_API_KEY: required when the `codex` agent is allowed/.test(error.message) &&
+      !/GEMINI_API_KEY/.test(error.message),
+  );
+  const config = loadConfig({ FORGE_AGENT: 'gemini', GEMINI_API_KEY: 'g-key' });
+  assert.deepEqual(config.allowedAgents, ['gemini']);
+  assert.equal(loadConfig({ FORGE_ROLE: 'web', FORGE_AGENT: 'codex' }).agent, 'codex');
+});

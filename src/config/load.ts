@@ -3,6 +3,14 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { SETTINGS, type SettingDef, type SettingKey } from './settings.js';
 
+/** The provider key each model agent's requests are forwarded with. */
+const PROVIDER_KEY_OF_AGENT = {
+  'claude-code': 'anthropicApiKey',
+  codex: 'openaiApiKey',
+  opencode: 'openaiApiKey',
+  gemini: 'geminiApiKey',
+} as const satisfies Record<string, SettingKey>;
+
 type Parsed<K extends SettingKey> = z.output<(typeof SETTINGS)[K]['schema']>;
 type WithDefault = {
   [K in SettingKey]: (typeof SETTINGS)[K] extends { default: string } ? K : never;
@@ -66,6 +74,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push(
       'FORGE_AGENT_COMMAND: required when the `command` agent is allowed (FORGE_AGENT or FORGE_ALLOWED_AGENTS): a shell command run in the checkout',
     );
+  }
+  if (role !== 'web') {
+    // The gateway holds each provider's key; an allowed agent without one could never reach its model.
+    for (const [agent, key] of Object.entries(PROVIDER_KEY_OF_AGENT)) {
+      const setting = SETTINGS[key];
+      if (allowed.includes(agent) && out[key] === undefined)
+        problems.push(
+          `${setting.env}: required when the \`${agent}\` agent is allowed (FORGE_AGENT or FORGE_ALLOWED_AGENTS): the model gateway uses it upstream; agents never see it`,
+        );
+    }
   }
   if (problems.length) throw new ConfigError(problems);
   return out as ForgeConfig;

@@ -15,6 +15,9 @@ const op = {
   triggerLabel: 'forge',
   repoTriggerLabels: ['ai'],
   turnTimeout: 60 * 60_000,
+  idleTimeout: 15 * 60_000,
+  maxAgentSteps: 200,
+  maxTaskCostUsd: 25,
 };
 
 const GH = '.github/forge.yml';
@@ -69,6 +72,73 @@ describe('parseRepoSettings', () => {
     const { settings, problems } = parseRepoSettings('limits:\n  turnTimeout: 7d\n', op, GH);
     assert.deepEqual(problems, []);
     assert.equal(settings.limits?.turnTimeoutMs, op.turnTimeout);
+  });
+
+  test('limits.idleTimeout, maxAgentSteps and maxTaskCostUsd within the operator bounds', () => {
+    const { settings, problems } = parseRepoSettings(
+      'limits:\n  idleTimeout: 5m\n  maxAgentSteps: 50\n  maxTaskCostUsd: 2.5\n',
+      op,
+      GH,
+    );
+    assert.deepEqual(problems, []);
+    assert.deepEqual(settings.limits, { idleTimeoutMs: 5 * 60_000, maxAgentSteps: 50, maxTaskCostUsd: 2.5 });
+    assert.deepEqual(
+      parseRepoSettings('limits: { maxTaskCostUsd: "$25", idleTimeout: 900 }', op, GH).settings,
+      {
+        limits: { maxTaskCostUsd: 25, idleTimeoutMs: 15 * 60_000 },
+      },
+    );
+  });
+
+  test('a limit above the operator bound is refused with a problem naming the key and the bound', () => {
+    const { settings, problems } = parseRepoSettings(
+      'limits:\n  idleTimeout: 2h\n  maxAgentSteps: 201\n  maxTaskCostUsd: 100\n  turnTimeout: 10m\n',
+      op,
+      GH,
+    );
+    assert.deepEqual(settings.limits, { turnTimeoutMs: 10 * 60_000 }, 'the valid limit still applies');
+    assert.equal(problems.length, 3);
+    assert.match(
+      problems[0]!,
+      /`limits\.idleTimeout`: 2h is above this Forge's bound of 15m \(FORGE_IDLE_TIMEOUT\)/,
+    );
+    assert.match(
+      problems[1]!,
+      /`limits\.maxAgentSteps`: 201 steps is above this Forge's bound of 200 steps \(FORGE_MAX_AGENT_STEPS\)/,
+    );
+    assert.match(
+      problems[2]!,
+      /`limits\.maxTaskCostUsd`: \$100 is above this Forge's bound of \$25 \(FORGE_MAX_TASK_COST_USD\)/,
+    );
+    assert.ok(problems.every((p) => p.startsWith('`.github/forge.yml`')));
+  });
+
+  test('bad limit values, and limits whose operator bound is unknown, are refused', () => {
+    const { settings, problems } = parseRepoSettings(
+      'limits: { maxAgentSteps: 2.5, maxTaskCostUsd: lots, idleTimeout: 0 }',
+      op,
+      GH,
+    );
+    assert.deepEqual(settings, {});
+    const all = problems.join('\n');
+    assert.match(all, /`limits\.maxAgentSteps`: expected a whole number of agent steps/);
+    assert.match(all, /`limits\.maxTaskCostUsd`: expected an amount in US dollars/);
+    assert.match(all, /`limits\.idleTimeout`: expected a duration/);
+    const unbounded = parseRepoSettings(
+      'limits: { maxAgentSteps: 5 }',
+      {
+        allowedAgents: ['command'],
+        triggerLabel: 'forge',
+        turnTimeout: 60_000,
+      },
+      GH,
+    );
+    assert.deepEqual(unbounded.settings, {});
+    assert.match(unbounded.problems[0]!, /`limits\.maxAgentSteps` cannot be set on this Forge/);
+    assert.match(
+      parseRepoSettings('limits: { steps: 5 }', op, GH).problems[0]!,
+      /unknown key `limits\.steps` \(known: `limits\.turnTimeout`, `limits\.idleTimeout`, `limits\.maxAgentSteps`, `limits\.maxTaskCostUsd`\)/,
+    );
   });
 
   test('invalid YAML: one problem naming the file, and defaults', () => {

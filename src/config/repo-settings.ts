@@ -4,7 +4,9 @@
  * never from a change request's head, which the requester controls. Every key is optional; a bad
  * key is dropped (and named in `problems`) while the valid ones still apply. Nothing here can widen
  * what the operator allows: agents must be in `FORGE_ALLOWED_AGENTS`, the turn limit is clamped to
- * `FORGE_TURN_TIMEOUT`, and `allowedUsers` only narrows who may trigger (write access still needed).
+ * `FORGE_TURN_TIMEOUT`, the idle, step and cost limits above FORGE_IDLE_TIMEOUT,
+ * FORGE_MAX_AGENT_STEPS and FORGE_MAX_TASK_COST_USD are refused, and `allowedUsers` only narrows
+ * who may trigger (write access still needed).
  */
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
@@ -24,7 +26,18 @@ export interface RepoSettings {
   setup?: string[];
   testCommand?: string;
   instructions?: string;
-  limits?: { turnTimeoutMs?: number };
+  limits?: RepoLimits;
+}
+
+/** Per-turn and per-task limits a repository may set, each within the operator's bound. */
+export interface RepoLimits {
+  turnTimeoutMs?: number;
+  /** Stop a turn whose agent printed nothing for this long (≤ FORGE_IDLE_TIMEOUT). */
+  idleTimeoutMs?: number;
+  /** Most model requests in one turn (≤ FORGE_MAX_AGENT_STEPS). */
+  maxAgentSteps?: number;
+  /** Most one task may spend on models, in US dollars (≤ FORGE_MAX_TASK_COST_USD). */
+  maxTaskCostUsd?: number;
 }
 
 /** The operator settings repository settings are checked against (a `ForgeConfig` fits). */
@@ -35,6 +48,13 @@ export interface RepoSettingsOperator {
   repoTriggerLabels?: readonly string[];
   /** The operator's turn time limit in ms: the most a repository may ask for. */
   turnTimeout: number;
+  /**
+   * The operator's bounds for the other limits (FORGE_IDLE_TIMEOUT in ms, FORGE_MAX_AGENT_STEPS,
+   * FORGE_MAX_TASK_COST_USD). A limit whose bound is not given cannot be set by a repository.
+   */
+  idleTimeout?: number;
+  maxAgentSteps?: number;
+  maxTaskCostUsd?: number;
 }
 
 export interface ParsedRepoSettings {
@@ -163,29 +183,89 @@ export function parseRepoSettings(
   return { settings: settings as RepoSettings, problems };
 }
 
+/** The `limits` keys: how each is read, and the operator bound it must stay within. */
+const LIMITS = {
+  turnTimeout: { out: 'turnTimeoutMs', env: 'FORGE_TURN_TIMEOUT', kind: 'duration' },
+  idleTimeout: { out: 'idleTimeoutMs', env: 'FORGE_IDLE_TIMEOUT', kind: 'duration' },
+  maxAgentSteps: { out: 'maxAgentSteps', env: 'FORGE_MAX_AGENT_STEPS', kind: 'count' },
+  maxTaskCostUsd: { out: 'maxTaskCostUsd', env: 'FORGE_MAX_TASK_COST_USD', kind: 'usd' },
+} as const;
+type LimitKey = keyof typeof LIMITS;
+
+const steps = z.number({ message: 'expected a whole number of agent steps such as 50' }).int({
+  message: 'expected a whole number of agent steps such as 50',
+});
+const usd = z
+  .union(
+    [
+      z.number(),
+      z.string().regex(/^\$?\d+(\.\d+)?$/, { message: 'expected an amount in US dollars such as 5 or 2.50' }),
+    ],
+    { message: 'expected an amount in US dollars such as 5 or 2.50' },
+  )
+  .transform((v) => (typeof v === 'number' ? v : Number(v.replace('$', ''))));
+
 function parseLimits(
   value: unknown,
   op: RepoSettingsOperator,
   problems: string[],
   file: string,
 ): RepoSettings['limits'] | undefined {
+  const known = (Object.keys(LIMITS) as LimitKey[]).map((k) => `\`limits.${k}\``).join(', ');
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     problems.push(
       `${file}: \`limits\`: expected a mapping such as \`limits: { turnTimeout: 30m }\` (got ${shown(value)}).`,
     );
     return undefined;
   }
-  const out: NonNullable<RepoSettings['limits']> = {};
+  const out: RepoLimits = {};
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-    if (key !== 'turnTimeout') {
-      problems.push(`${file}: unknown key \`limits.${key}\` (known: \`limits.turnTimeout\`).`);
+    if (!Object.hasOwn(LIMITS, key)) {
+      problems.push(`${file}: unknown key \`limits.${key}\` (known: ${known}).`);
       continue;
     }
-    const result = turnTimeout.safeParse(v);
-    if (result.success) out.turnTimeoutMs = Math.min(result.data, op.turnTimeout);
-    else problems.push(`${file}: \`limits.turnTimeout\`: ${message(result.error)} (got ${shown(v)}).`);
+    const limit = LIMITS[key as LimitKey];
+    const schema = limit.kind === 'duration' ? turnTimeout : limit.kind === 'count' ? steps : usd;
+    const result = schema.safeParse(v);
+    if (!result.success) {
+      problems.push(`${file}: \`limits.${key}\`: ${message(result.error)} (got ${shown(v)}).`);
+      continue;
+    }
+    const wanted = result.data;
+    if (!(wanted > 0)) {
+      problems.push(`${file}: \`limits.${key}\`: expected a value above zero (got ${shown(v)}).`);
+      continue;
+    }
+    const bound = key === 'turnTimeout' ? op.turnTimeout : op[key as Exclude<LimitKey, 'turnTimeout'>];
+    // turnTimeout has always been clamped to the operator's limit; the newer limits are refused
+    // above their bound, so a repository learns that it asked for more than it gets.
+    if (key === 'turnTimeout') {
+      out.turnTimeoutMs = Math.min(wanted, op.turnTimeout);
+    } else if (bound === undefined) {
+      problems.push(
+        `${file}: \`limits.${key}\` cannot be set on this Forge (its operator sets no bound for it).`,
+      );
+    } else if (wanted > bound) {
+      problems.push(
+        `${file}: \`limits.${key}\`: ${shownLimit(limit.kind, wanted)} is above this Forge's bound of ${shownLimit(limit.kind, bound)} (${limit.env}); a repository may only lower it.`,
+      );
+    } else {
+      out[limit.out] = wanted;
+    }
   }
   return Object.keys(out).length ? out : undefined;
+}
+
+function shownLimit(kind: 'duration' | 'count' | 'usd', value: number): string {
+  if (kind === 'usd') return `$${value}`;
+  if (kind === 'count') return `${value} steps`;
+  return formatDuration(value);
+}
+
+function formatDuration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  return `${Math.round(ms / 1000)}s`;
 }
 
 function message(error: z.ZodError): string {

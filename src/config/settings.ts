@@ -3,6 +3,7 @@
  * the config loader and the README's configuration table are all derived from this list.
  */
 import { z } from 'zod';
+import { parseEgressRule } from '../gateway/allowlist.js';
 import { parseDuration } from './duration.js';
 
 const duration = (form = 'a duration like 90s, 15m, 2h or 7d') =>
@@ -329,7 +330,7 @@ export const SETTINGS = {
     env: 'FORGE_GATEWAY_URL',
     yaml: 'gatewayUrl',
     meaning:
-      'URL agents reach the gateway at, e.g. `http://worker:8089` on an internal Docker network (default: `http://<FORGE_GATEWAY_HOST>:<port>`).',
+      'URL agents reach the gateway and egress proxy at, e.g. `http://172.30.0.2:8089` on an internal Docker network; no path (default: `http://<FORGE_GATEWAY_HOST>:<port>`, with 127.0.0.1 for 0.0.0.0).',
     schema: url,
   },
   egressAllow: {
@@ -337,8 +338,51 @@ export const SETTINGS = {
     yaml: 'egressAllow',
     default: '',
     meaning:
-      'Hosts agents may reach through the egress proxy besides the gateway, e.g. `registry.npmjs.org,*.pypi.org` (comma-separated; everything else is refused and noted in the turn log).',
-    schema: list,
+      'Hosts agents may reach through the egress proxy besides the gateway, e.g. `registry.npmjs.org,*.pypi.org,10.0.0.5:8080` (comma-separated; `*.x` matches names under x; without a port, 443 and 80; everything else is refused and noted in the turn log).',
+    schema: list.superRefine((entries, ctx) => {
+      for (const entry of entries) {
+        try {
+          parseEgressRule(entry);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          return;
+        }
+      }
+    }),
+  },
+  modelPrices: {
+    env: 'FORGE_MODEL_PRICES',
+    yaml: 'modelPrices',
+    default: '',
+    meaning:
+      "Model prices that replace or extend the gateway's table, in US dollars per million tokens, as `model=input/output[/cached-input]` pairs (comma-separated), e.g. `gpt-5=1.25/10/0.125,my-model=0/0`; a name covers every model it prefixes.",
+    schema: pairs('model=input/output').transform((prices, ctx) => {
+      const out: Record<string, { input: number; output: number; cacheRead?: number }> = {};
+      for (const [model, value] of Object.entries(prices)) {
+        const parts = String(value)
+          .split('/')
+          .map((p) => p.trim());
+        const nums = parts.map(Number);
+        if (
+          parts.length < 2 ||
+          parts.length > 3 ||
+          parts.some((p) => p === '') ||
+          nums.some((n) => !(n >= 0))
+        ) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `expected ${model}=input/output[/cached-input] in US dollars per million tokens, such as ${model}=3/15 (got "${value}")`,
+          });
+          return z.NEVER;
+        }
+        out[model] = {
+          input: nums[0]!,
+          output: nums[1]!,
+          ...(nums[2] === undefined ? {} : { cacheRead: nums[2] }),
+        };
+      }
+      return out;
+    }),
   },
   maxAgentSteps: {
     env: 'FORGE_MAX_AGENT_STEPS',

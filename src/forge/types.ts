@@ -43,6 +43,8 @@ export interface CommentRef {
   id: number;
   place: CommentPlace;
   url?: string;
+  /** A submitted review's body, not a comment: `id` is the review's (no reactions on GitHub). */
+  isReview?: boolean;
 }
 
 /** Normalized webhook event: what the core reacts to. */
@@ -141,8 +143,10 @@ export interface ForgeWords {
   unpushable?: { matches(path: string): boolean; why: string };
 }
 
+/** One comment of review feedback. `author` is the login as webhooks name it (bots end in `[bot]`). */
 export interface FeedbackComment {
   author: string;
+  /** Raw text as the forge holds it (hidden content included: callers strip it). */
   body: string;
   createdAt: string;
   url?: string;
@@ -150,19 +154,25 @@ export interface FeedbackComment {
 
 /** An unresolved review thread; `threadId` is what `replyInThread` takes. */
 export interface ReviewThreadFeedback {
+  /** GitHub: the REST id of the thread's first comment (as in `review_thread` places). */
   threadId: string;
   path?: string;
   line?: number;
+  /** The code the thread is on has changed since (GitHub `isOutdated`). */
+  outdated?: boolean;
+  /** Oldest first, the opening comment included. */
   comments: FeedbackComment[];
 }
 
+export type ReviewVerdict = 'approved' | 'changes_requested' | 'commented';
+
 /** Everything reviewers said on a change request that is still open for the agent to address. */
 export interface ReviewFeedback {
-  /** Unresolved review threads only (resolved ones are done). */
+  /** Unresolved review threads only (resolved ones are done), oldest first. */
   threads: ReviewThreadFeedback[];
-  /** Submitted reviews that have a body. */
-  reviews: (FeedbackComment & { state: string })[];
-  /** Conversation comments. */
+  /** Submitted reviews that have a body (never pending or dismissed ones), oldest first. */
+  reviews: (FeedbackComment & { state: ReviewVerdict })[];
+  /** Conversation comments, oldest first (Forge's own included: callers filter). */
   comments: FeedbackComment[];
 }
 
@@ -201,8 +211,11 @@ export interface Forge {
   ensureComment(on: Conversation, marker: string, body: string, knownId?: number): Promise<{ id: number }>;
   /** Reply inside a change request's review thread (`threadId` from the normalized event). */
   replyInThread(number: number, threadId: string, body: string): Promise<{ id: number }>;
-  /** All review feedback on a change request, every page of it. */
-  listReviewFeedback?(number: number): Promise<ReviewFeedback>;
+  /**
+   * All review feedback on a change request, every page of it (no cap at 100): unresolved review
+   * threads with all their comments, submitted review bodies and conversation comments.
+   */
+  listReviewFeedback(number: number): Promise<ReviewFeedback>;
   /** Create or update the progress check (GitHub check run / GitLab commit status). */
   reportCheck(report: CheckReport, knownId?: number): Promise<{ id: number }>;
 

@@ -11,11 +11,18 @@ export type Provider = 'anthropic' | 'openai' | 'gemini';
 
 /** Usage the gateway measured for one model, within one grant. */
 export interface ModelUsage {
+  /** The model the agent asked for (request body or path). */
   model: string;
   provider: Provider;
   requests: number;
+  /** Every prompt token, cached or not. */
   inputTokens: number;
+  /** Output tokens, including reasoning/thinking tokens. */
   outputTokens: number;
+  /** Of `inputTokens`: read from the provider's prompt cache (billed at a discount). */
+  cacheReadTokens: number;
+  /** Of `inputTokens`: written to the prompt cache (Anthropic; billed at a premium). */
+  cacheWriteTokens: number;
   /** Absent when the model has no known price. */
   costUsd?: number;
 }
@@ -29,27 +36,32 @@ export interface GrantOptions {
   taskId: string;
   turn: number;
   /**
-   * Asked before each upstream request is forwarded, with the usage so far (including the request
-   * about to be made in `requests`). A returned reason refuses the request (the agent sees a
-   * provider-style error) — this is how caps stop a turn.
+   * Asked before each generation request is forwarded, with the usage so far (including the
+   * request about to be made in `requests`). A returned reason refuses the request (the agent sees
+   * a provider-style error it does not retry) — this is how caps stop a turn.
    */
   admit?(usage: GrantUsage): string | undefined;
-  /** After each response finished streaming, with the updated usage. */
+  /** After each generation response finished streaming, with the updated usage. */
   onUsage?(usage: GrantUsage): void;
-  /** A connection the egress proxy refused (host:port), for the turn's log. */
+  /** A connection the egress proxy refused (host:port), for the turn's log; once per target. */
   onBlocked?(target: string): void;
+  /**
+   * Safety net: the grant revokes itself after this long even if nobody calls `revoke` (default
+   * 24 hours). Pass the turn's timeout plus a margin.
+   */
+  ttlMs?: number;
 }
 
 export interface TurnGrant {
   /** Base URLs and token for the agent's environment. */
   readonly access: ModelAccess;
   usage(): GrantUsage;
-  /** Invalidates the token at once; idempotent. Requests in flight are cut off. */
+  /** Invalidates the token at once; idempotent. Requests and tunnels in flight are cut off. */
   revoke(): void;
 }
 
 export interface ModelGateway {
-  /** Where the gateway listens (for logs and health). */
+  /** Where agents reach the gateway (`FORGE_GATEWAY_URL`, or the listening address). */
   readonly url: string;
   grant(options: GrantOptions): TurnGrant;
   close(): Promise<void>;

@@ -30,6 +30,10 @@ export interface TriageDeps {
   repoTriggerLabels?: readonly string[];
   /** The operator's turn time limit (for checking repository settings). */
   turnTimeoutMs?: number;
+  /** The operator's bounds for repository limits (FORGE_IDLE_TIMEOUT, FORGE_MAX_AGENT_STEPS, FORGE_MAX_TASK_COST_USD). */
+  idleTimeoutMs?: number;
+  maxAgentSteps?: number;
+  maxTaskCostUsd?: number;
   botLogins: readonly string[];
   logUrl(taskId: string): string | undefined;
 }
@@ -68,6 +72,9 @@ export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void
     triggerLabel: deps.triggerLabel,
     repoTriggerLabels: deps.repoTriggerLabels ?? [],
     turnTimeout: deps.turnTimeoutMs ?? Number.POSITIVE_INFINITY,
+    ...(deps.idleTimeoutMs !== undefined ? { idleTimeout: deps.idleTimeoutMs } : {}),
+    ...(deps.maxAgentSteps !== undefined ? { maxAgentSteps: deps.maxAgentSteps } : {}),
+    ...(deps.maxTaskCostUsd !== undefined ? { maxTaskCostUsd: deps.maxTaskCostUsd } : {}),
   });
   if (problems.length) log.info({ problems }, 'repository settings have problems');
   if (event.kind === 'labeled') {
@@ -161,6 +168,18 @@ export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void
     case 'continue':
       await queueTurn(event, continueTurn, forge, deps, log, repo, { existingTask: true });
       return;
+    case 'address_reviews':
+      // On a change request a task may start with it; on an issue it needs the task's change request.
+      await queueTurn(
+        event,
+        (task) => addressReviews(task, subject.isChangeRequest, cmd, forge.words),
+        forge,
+        deps,
+        log,
+        repo,
+        { existingTask: !subject.isChangeRequest },
+      );
+      return;
   }
 }
 
@@ -196,6 +215,26 @@ export function approvePlan(task: Task | undefined, edits: string | undefined): 
       plan: planTurn.summary,
       ...(cleanEdits ? { edits: cleanEdits } : {}),
     },
+  };
+}
+
+/** `/forge address-reviews`: a turn on the change request's unresolved review threads. Pure. */
+export function addressReviews(
+  task: Task | undefined,
+  onChangeRequest: boolean,
+  cmd: { instruction?: string; options: RunOptions },
+  words: Forge['words'],
+): TurnRequest {
+  if (!onChangeRequest && !task?.changeRequest) {
+    return {
+      reply: `There is no ${words.changeRequest} here yet: \`/forge address-reviews\` handles the review threads of a ${words.changeRequest}. Comment it on the ${words.changeRequest}, or here once Forge has opened one.`,
+    };
+  }
+  const base = `Address the unresolved review threads on this ${words.changeRequest}.`;
+  return {
+    instruction: cmd.instruction ? `${base}\n\n${cmd.instruction}` : base,
+    options: cmd.options,
+    mode: 'address_reviews',
   };
 }
 

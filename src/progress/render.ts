@@ -56,7 +56,9 @@ export function renderSticky(task: Task, turn: Turn, view: TurnView, words: Forg
       ? ' · plan only'
       : turn.approvedPlan
         ? ` · runs the plan of turn ${turn.approvedPlan.turn}${turn.approvedPlan.edits ? ', with changes' : ''}`
-        : '';
+        : turn.mode === 'address_reviews'
+          ? ` · addresses ${turn.reviewThreads ? `${turn.reviewThreads.length} unresolved review thread${turn.reviewThreads.length === 1 ? '' : 's'}` : 'the unresolved review threads'}`
+          : '';
   const continues = turn.continues
     ? ` · continues turn ${turn.continues.turn}${turn.continues.commitSha ? ` from \`${turn.continues.commitSha.slice(0, 7)}\`` : ''}`
     : '';
@@ -253,13 +255,13 @@ export function usageLine(task: Task, turn: Turn): string | undefined {
   return `🪙 ${turnPart} · task: ${compact(tokens)} tokens${cost > 0 ? `, ${money(cost)}` : ''}`;
 }
 
-function compact(n: number): string {
+export function compact(n: number): string {
   if (n < 1000) return String(n);
   if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
   return `${(n / 1_000_000).toFixed(1)}M`;
 }
 
-function money(usd: number): string {
+export function money(usd: number): string {
   return usd < 0.01 && usd > 0 ? '<$0.01' : `$${usd.toFixed(2)}`;
 }
 

@@ -3,24 +3,23 @@ import { test } from 'node:test';
 import type { CheckReport, Forge } from '../forge/types.js';
 import { ProgressReporter } from './reporter.js';
 
-/** A forge whose check writes take a while, recording what was asked for. */
-function slowForge() {
-  const calls: { report: CheckReport; knownId: number | undefined }[] = [];
-  let next = 100;
+test('a commit pushed while the check run is still being created moves the check to the new commit', async () => {
+  const calls: { sha: string; status: string; title: string; knownId?: number }[] = [];
+  let nextId = 1;
   const forge = {
     async reportCheck(report: CheckReport, knownId?: number) {
-      calls.push({ report: { ...report }, knownId });
-      await new Promise((r) => setTimeout(r, 40));
-      return { id: knownId ?? next++ };
+      calls.push({
+        sha: report.sha,
+        status: report.status,
+        title: report.title,
+        ...(knownId ? { knownId } : {}),
+      });
+      if (knownId !== undefined) return { id: knownId };
+      // Creation is slow (GitHub's write pacing): the turn pushes its commit meanwhile.
+      await new Promise((r) => setTimeout(r, 100));
+      return { id: nextId++ };
     },
   } as unknown as Forge;
-  return { forge, calls };
-}
-
-const base = { title: 'Working', summary: 's', externalId: 't-1', status: 'in_progress' as const };
-
-test('a commit change while the check is being created closes that check and opens one on the new commit', async () => {
-  const { forge, calls } = slowForge();
   const created: [number, string][] = [];
   const reporter = new ProgressReporter({
     forge,
@@ -28,32 +27,43 @@ test('a commit change while the check is being created closes that check and ope
     minIntervalMs: 0,
     redact: (t) => t,
     onError: (error) => assert.fail(String(error)),
+    // The commit each check hangs on is remembered with it (a GitLab status is updated by commit).
     onCheckCreated: async (id, sha) => {
       created.push([id, sha]);
     },
   });
-  reporter.setCheck({ ...base, sha: 'old' });
-  await new Promise((r) => setTimeout(r, 10)); // the create on `old` is in flight
-  reporter.setCheck({ ...base, sha: 'new', status: 'completed', conclusion: 'success', title: 'Done' });
+  const report = { externalId: 't-2', summary: 's' };
+  reporter.setCheck({ ...report, sha: 'a'.repeat(40), status: 'in_progress', title: 'Working' });
+  await new Promise((r) => setTimeout(r, 20));
+  reporter.setCheck({
+    ...report,
+    sha: 'b'.repeat(40),
+    status: 'completed',
+    conclusion: 'success',
+    title: 'Done',
+  });
   await reporter.flush();
-  assert.deepEqual(
-    calls.map((c) => [c.report.sha, c.report.status, c.report.conclusion, c.knownId]),
-    [
-      ['old', 'in_progress', undefined, undefined],
-      ['old', 'completed', 'neutral', 100],
-      ['new', 'completed', 'success', undefined],
-    ],
-  );
-  assert.equal(calls[1]!.report.title, 'Continued on new');
-  assert.deepEqual(created, [
-    [100, 'old'],
-    [101, 'new'],
+  assert.deepEqual(calls, [
+    { sha: 'a'.repeat(40), status: 'in_progress', title: 'Working' },
+    { sha: 'a'.repeat(40), status: 'completed', title: 'Continued on bbbbbbb', knownId: 1 },
+    { sha: 'b'.repeat(40), status: 'completed', title: 'Done' },
   ]);
-  assert.equal(reporter.checkId, 101);
+  assert.deepEqual(created, [
+    [1, 'a'.repeat(40)],
+    [2, 'b'.repeat(40)],
+  ]);
+  assert.equal(reporter.checkId, 2);
 });
 
 test('without a commit change, updates go to the same check', async () => {
-  const { forge, calls } = slowForge();
+  const calls: { report: CheckReport; knownId: number | undefined }[] = [];
+  const forge = {
+    async reportCheck(report: CheckReport, knownId?: number) {
+      calls.push({ report: { ...report }, knownId });
+      await new Promise((r) => setTimeout(r, 40));
+      return { id: knownId ?? 100 };
+    },
+  } as unknown as Forge;
   const reporter = new ProgressReporter({
     forge,
     writeSticky: async () => 1,
@@ -61,8 +71,9 @@ test('without a commit change, updates go to the same check', async () => {
     redact: (t) => t,
     onError: (error) => assert.fail(String(error)),
   });
+  const base = { title: 'Working', summary: 's', externalId: 't-1', status: 'in_progress' as const };
   reporter.setCheck({ ...base, sha: 'same' });
-  await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 10)); // the create is in flight
   reporter.setCheck({ ...base, sha: 'same', status: 'completed', conclusion: 'success' });
   await reporter.flush();
   assert.deepEqual(

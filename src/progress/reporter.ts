@@ -26,6 +26,8 @@ export class ProgressReporter {
   private lastWriteAt = 0;
   private failures = 0;
   private readonly closing: { id: number; report: CheckReport }[] = [];
+  /** The last report written to `checkId` (its commit is the run's `head_sha`). */
+  private sent?: CheckReport;
   private timer?: NodeJS.Timeout;
   private writing?: Promise<void>;
   private readonly minIntervalMs: number;
@@ -114,26 +116,22 @@ export class ProgressReporter {
           surface = 'check';
           this.dirty.check = false;
           const report = this.check as CheckReport;
+          if (this.checkId !== undefined && this.sent && this.sent.sha !== report.sha) {
+            // The commit moved while the run for the old one was still being created: close that
+            // run and open one on the new commit (an update cannot move a run to another commit).
+            const old = { ...this.sent, status: 'completed' as const, conclusion: 'neutral' as const };
+            await this.options.forge.reportCheck(
+              { ...old, title: `Continued on ${report.sha.slice(0, 7)}` },
+              this.checkId,
+            );
+            this.writes++;
+            this.checkId = undefined;
+          }
           const { id } = await this.options.forge.reportCheck(report, this.checkId);
           if (id !== this.checkId) await this.options.onCheckCreated?.(id, report.sha);
           this.checkId = id;
+          this.sent = report;
           this.writes++;
-          // The turn moved to a new commit while this write was in flight: close this check (it hangs
-          // on the old commit) and create the new one next, as setCheck does when no write is pending.
-          const latest = this.check;
-          if (latest?.sha && latest.sha !== report.sha) {
-            this.closing.push({
-              id,
-              report: {
-                ...report,
-                status: 'completed',
-                conclusion: 'neutral',
-                title: `Continued on ${latest.sha.slice(0, 7)}`,
-              },
-            });
-            this.checkId = undefined;
-            this.dirty.check = true;
-          }
         }
       } catch (error) {
         this.options.onError(error);

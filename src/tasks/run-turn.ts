@@ -9,16 +9,12 @@ import {
 } from '../config/repo-settings.js';
 import { conversationOf, refOf } from '../forge/conversation.js';
 import type { Forge, ForgeFactory, ForgeWords } from '../forge/types.js';
+import { proxyEnvironment } from '../gateway/env.js';
+import type { ModelGateway } from '../gateway/types.js';
 import { branchName } from '../git/branch-name.js';
 import { GitWorkspace } from '../git/workspace.js';
 import type { Redactor } from '../observability/redact.js';
-import {
-  type Phase,
-  renderCheckSummary,
-  renderPullRequestBody,
-  renderSticky,
-  renderThreadReply,
-} from '../progress/render.js';
+import { type Phase, renderCheckSummary, renderPullRequestBody, renderSticky } from '../progress/render.js';
 import { ProgressReporter } from '../progress/reporter.js';
 import type { StickyComments } from '../progress/stickies.js';
 import type { Sandbox, SandboxSession } from '../sandbox/types.js';
@@ -29,7 +25,10 @@ import { LogBuffer } from './log-buffer.js';
 import { buildPrompt } from './prompt.js';
 import type { TurnScheduler } from './scheduler.js';
 import type { TaskStore } from './store.js';
+import { canResumeSession } from './transcript.js';
 import { isFinished, transitionTurn } from './transitions.js';
+import { type BudgetDeps, effectiveLimits, LimitReached, TurnBudget } from './turn-budget.js';
+import { answerThreads, loadTurnFeedback, threadsToAnswer } from './turn-feedback.js';
 import type { Task, Turn, TurnEndReason, TurnState } from './types.js';
 
 export interface TurnDeps {
@@ -50,6 +49,9 @@ export interface TurnDeps {
   /** The operator's turn time limit; a repository's `limits.turnTimeout` may only shorten it. */
   turnTimeoutMs: number;
   idleTimeoutMs: number;
+  /** Operator bounds (FORGE_MAX_AGENT_STEPS, FORGE_MAX_TASK_COST_USD) repository limits must stay within. */
+  maxAgentSteps?: number;
+  maxTaskCostUsd?: number;
   /** Operator settings repository settings are checked against (default: the configured agents). */
   allowedAgents?: readonly string[];
   triggerLabel?: string;
@@ -61,6 +63,14 @@ export interface TurnDeps {
   onTurnWrites?(writes: number): void;
   /** Fires when the worker shuts down; the turn keeps its work and ends. */
   shutdownSignal?: AbortSignal;
+  /** The model gateway agents reach their model through (absent: agents get no model access). */
+  gateway?: ModelGateway;
+  /** Step, cost and token caps, and the per-repository daily cost ledger. */
+  budget?: BudgetDeps;
+  /** The sandbox image for an agent (FORGE_AGENT_IMAGES, else FORGE_AGENT_IMAGE). */
+  imageFor?(agent: string): string | undefined;
+  /** Default model per agent (FORGE_AGENT_MODELS); a comment's or repository's model wins. */
+  agentModels?: Readonly<Record<string, string>>;
 }
 
 /** A repository `setup` command failed: the message is the user-facing explanation. */
@@ -83,6 +93,11 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   const before = existing?.turns.find((t) => t.n === n);
   if (!existing || !before) return;
   if (isFinished(before.state)) {
+    // A retried job of a finished turn: post the thread answers a crash may have cut short.
+    if (threadsToAnswer(before).length) {
+      const forge = await deps.forges.forRepo(existing.repo);
+      await answerThreads(existing, before, forge, deps).catch(() => 0);
+    }
     await deps.scheduler.dispatchNext(taskId);
     return;
   }
@@ -166,6 +181,8 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   let outcome: Outcome = { state: 'failed', endReason: 'error', error: 'The turn ended unexpectedly.' };
   const patch: Partial<Turn> = {};
   let turnTimeoutMs = deps.turnTimeoutMs;
+  let budget: TurnBudget | undefined;
+  let idleTimeoutMs = deps.idleTimeoutMs;
   try {
     // The repository's settings, always from its default branch: never from the change request's
     // head, which the requester controls.
@@ -175,6 +192,9 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
       triggerLabel: deps.triggerLabel ?? 'forge',
       repoTriggerLabels: deps.repoTriggerLabels ?? [],
       turnTimeout: deps.turnTimeoutMs,
+      idleTimeout: deps.idleTimeoutMs,
+      ...(deps.maxAgentSteps !== undefined ? { maxAgentSteps: deps.maxAgentSteps } : {}),
+      ...(deps.maxTaskCostUsd !== undefined ? { maxTaskCostUsd: deps.maxTaskCostUsd } : {}),
     });
     const repo: RepoSettings = loaded.settings;
     if (loaded.problems.length) {
@@ -192,6 +212,38 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
         .catch((error: unknown) => log.warn({ err: error }, 'could not report settings problems'));
     }
     if (repo.limits?.turnTimeoutMs !== undefined) turnTimeoutMs = repo.limits.turnTimeoutMs;
+    if (repo.limits?.idleTimeoutMs !== undefined) idleTimeoutMs = repo.limits.idleTimeoutMs;
+    // Review feedback is read once, now: what the agent sees cannot change while it works.
+    const reviews = await loadTurnFeedback(task, turnOf(task), forge, { ...deps, note });
+    task = reviews.task;
+    const agentName = turnOf(task).options.agent ?? 'command';
+    const agent = deps.agents.get(agentName);
+    if (!agent) throw new Error(`the agent "${agentName}" is not configured on this Forge`);
+    if (deps.budget) {
+      budget = new TurnBudget({
+        task,
+        turn: n,
+        repo: task.repo,
+        limits: effectiveLimits(deps.budget.limits, repo.limits),
+        ledger: deps.budget.ledger,
+        ...(deps.gateway ? { gateway: deps.gateway } : {}),
+        // The token outlives no turn: its time limit plus the grace to push the work.
+        grantTtlMs: turnTimeoutMs + 10 * 60_000,
+        onCap: (hit) => {
+          void note(`limit reached: ${hit.message}`);
+          abort.abort(new LimitReached(hit));
+        },
+        onUsage: (usage) => {
+          // Shown live in the sticky comment and the check run; stored when the turn ends.
+          turnOf(task).usage = usage;
+          render();
+        },
+        onBlocked: (target) =>
+          void note(`egress proxy refused a connection to ${target} (not in FORGE_EGRESS_ALLOW)`),
+      });
+    }
+    // Refuses the turn before any work when the task or repository has no budget left.
+    const model = await budget?.start();
     const creds = await forge.gitCredentials();
     deps.redactor.add(creds.password);
     // Installation tokens live an hour; forget each one well after that so the redactor stays small.
@@ -224,23 +276,24 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     if (!branchless && !remoteHasBranch) await workspace.createBranch(task.branch!);
     if (task.changeRequest) checkSha = await workspace.headSha();
 
-    const agentName = turnOf(task).options.agent ?? 'command';
-    const agent = deps.agents.get(agentName);
-    if (!agent) throw new Error(`the agent "${agentName}" is not configured on this Forge`);
+    const image = deps.imageFor?.(agentName);
     session = await deps.sandbox.create({
       checkoutDir: workspace.dir,
       homeDir: join(deps.workspaceRoot, 'homes', taskId),
       env: {},
       labels: { 'forge.task': taskId, 'forge.turn': String(n) },
+      ...(image ? { image } : {}),
     });
     const startedAt = Date.now();
     for (const [i, command] of (repo.setup ?? []).entries()) {
       if (abort.signal.aborted) break;
       await note(`setup ${i + 1}/${repo.setup!.length} (${forge.words.settingsPath}): $ ${command}`);
       const ran = await session.exec(['sh', '-c', command], {
+        // Setup (e.g. `npm ci`) reaches the network only through the egress proxy.
+        ...(model ? { env: proxyEnvironment(model) } : {}),
         signal: abort.signal,
         timeoutMs: Math.max(1000, turnTimeoutMs - (Date.now() - startedAt)),
-        idleTimeoutMs: deps.idleTimeoutMs,
+        idleTimeoutMs,
         onLine: (_stream, line) => lines.push(line),
       });
       await lines.flush();
@@ -263,15 +316,20 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
             prompt: buildPrompt(task, turn, forge.words, {
               ...(repo.testCommand ? { testCommand: repo.testCommand } : {}),
               ...(repo.instructions ? { instructions: repo.instructions } : {}),
+              ...(reviews.feedback ? { feedback: reviews.feedback } : {}),
+              resumable: canResumeSession(agentName, task.sessions),
             }),
-            ...(turn.options.model ? { model: turn.options.model } : {}),
+            ...((turn.options.model ?? deps.agentModels?.[agentName])
+              ? { model: turn.options.model ?? deps.agentModels?.[agentName] }
+              : {}),
             ...(task.sessions?.[agentName] ? { sessionId: task.sessions[agentName] } : {}),
           },
           {
             session,
+            ...(model ? { model } : {}),
             signal: abort.signal,
             timeoutMs: Math.max(1000, turnTimeoutMs - (Date.now() - startedAt)),
-            idleTimeoutMs: deps.idleTimeoutMs,
+            idleTimeoutMs,
             onLine: (_stream, line) => lines.push(line),
             onEvent: (event: AgentEvent) => {
               if (event.type === 'tool') activity = `${event.name}${event.detail ? `: ${event.detail}` : ''}`;
@@ -283,7 +341,9 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
         );
     await lines.flush();
     patch.summary = result.summary ? deps.redactor.redact(result.summary).slice(0, 20_000) : undefined;
-    if (result.usage) patch.usage = result.usage;
+    // The gateway's measurement wins over what the CLI says it used.
+    const usage = budget?.usage() ?? result.usage;
+    if (usage) patch.usage = usage;
     if (result.sessionId) {
       const sessionId = result.sessionId;
       task = (
@@ -411,13 +471,20 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
     }
   } catch (error) {
     log.error({ err: error }, 'turn failed');
-    const explained = error instanceof SetupFailed ? error.message : explainError(error, forge.words);
-    outcome = { state: 'failed', endReason: 'error', error: deps.redactor.redact(explained) };
+    if (error instanceof LimitReached) {
+      outcome = { state: 'cancelled', endReason: 'limit', error: error.message };
+    } else {
+      const explained = error instanceof SetupFailed ? error.message : explainError(error, forge.words);
+      outcome = { state: 'failed', endReason: 'error', error: deps.redactor.redact(explained) };
+    }
   } finally {
     tracker.signal.removeEventListener('abort', onStop);
     // The worker's shutdown signal outlives every turn: leave no listener behind.
     deps.shutdownSignal?.removeEventListener('abort', onShutdown);
     tracker.release();
+    await budget
+      ?.finish()
+      .catch((error: unknown) => log.warn({ err: error }, 'could not book the turn cost'));
     await lines.flush().catch(() => undefined);
     await session?.destroy().catch((error: unknown) => log.warn({ err: error }, 'sandbox cleanup failed'));
     await workspace
@@ -443,16 +510,10 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
   await reporter.flush();
   task = (await deps.store.get(taskId)) ?? task;
   const final = turnOf(task);
-  if (final.place.type === 'review_thread') {
-    await forge
-      .replyInThread(
-        final.place.number,
-        final.place.threadId,
-        deps.redactor.redact(renderThreadReply(task, final, forge.words)),
-      )
-      .then(() => reporter.writes++)
-      .catch((error: unknown) => log.warn({ err: error }, 'could not reply in the review thread'));
-  }
+  reporter.writes += await answerThreads(task, final, forge, deps).catch((error: unknown) => {
+    log.warn({ err: error }, 'could not answer in the review threads');
+    return 0;
+  });
   await note(`turn ${n} ${turnOf(task).state}${outcome.error ? `: ${outcome.error}` : ''}`);
   log.info({ state: turnOf(task).state, writes: reporter.writes }, 'turn finished');
   deps.onTurnWrites?.(reporter.writes);
@@ -473,6 +534,9 @@ async function resolveBranch(task: Task, forge: Forge, prefix: string): Promise<
 function outcomeOf(result: AgentResult, signal: AbortSignal, deps: TurnDeps, timeoutMs: number): Outcome {
   const conclusion: AgentConclusion = result.conclusion;
   if (conclusion === 'success') return { state: 'completed' };
+  if (signal.reason instanceof LimitReached) {
+    return { state: 'cancelled', endReason: 'limit', error: signal.reason.message };
+  }
   if (conclusion === 'cancelled' || signal.aborted) {
     const shutdown = signal.reason instanceof Error && signal.reason.message === 'shutdown';
     return {

@@ -17,6 +17,8 @@ export type TurnEndReason =
   | 'idle_timeout'
   | 'worker_lost'
   | 'push_rejected'
+  /** A step, cost or token cap stopped the turn (its work is kept). */
+  | 'limit'
   | 'task_closed'
   | 'error';
 
@@ -53,7 +55,8 @@ export interface Turn {
   noChanges?: boolean;
   /**
    * How the turn was asked for (absent: a plain `/forge <instruction>`). `plan`: propose a plan,
-   * commit nothing; `approve`: run an approved plan; `continue`: pick up an interrupted turn.
+   * commit nothing; `approve`: run an approved plan; `continue`: pick up an interrupted turn;
+   * `address_reviews`: address every unresolved review thread.
    */
   mode?: TurnMode;
   /** For `approve`: the plan turn and its plan (agent-written), with the user's changes to it. */
@@ -62,9 +65,18 @@ export interface Turn {
   continues?: { turn: number; state: 'failed' | 'cancelled'; endReason?: TurnEndReason; commitSha?: string };
   /** For `plan`: files the agent changed anyway, which Forge left out (nothing is committed). */
   discardedPaths?: string[];
+  /**
+   * For `address_reviews`: the review threads (ids `replyInThread` takes) listed in the turn's
+   * prompt when it started; Forge answers in each of them when the turn ends.
+   */
+  reviewThreads?: string[];
 }
 
-export type TurnMode = 'plan' | 'approve' | 'continue';
+/**
+ * `address_reviews`: handle every unresolved review thread of the change request at once, then
+ * answer in each of them.
+ */
+export type TurnMode = 'plan' | 'approve' | 'continue' | 'address_reviews';
 
 export interface Task {
   v: 1;

@@ -11,7 +11,14 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
-import type { Actor, CheckConclusion, CheckStatus, Conversation, Forge } from '../../src/forge/types.js';
+import type {
+  Actor,
+  CheckConclusion,
+  CheckStatus,
+  Conversation,
+  Forge,
+  ReviewVerdict,
+} from '../../src/forge/types.js';
 
 export type ContractPermission = 'admin' | 'maintain' | 'write' | 'read' | 'none';
 
@@ -52,6 +59,11 @@ export interface ContractEnv {
    * issue #n; GitLab: issue #n and merge request !n are different things).
    */
   sharedNumbers: boolean;
+  /**
+   * Whether a submitted review carries a body of its own (GitHub: yes; GitLab: no, a review's
+   * summary is a plain comment on the change request, and approving adds none).
+   */
+  reviewBodies: boolean;
   /** Forge's own account as the host's webhooks name it. */
   selfActor: Actor;
   /** The actor a webhook would name for a user the adapter knows (after `setPermission`). */
@@ -82,6 +94,15 @@ export interface ContractEnv {
   ): Promise<{ title: string; body: string; draft: boolean; head: string; base: string }>;
   /** A human's comment that starts a review thread on a change request; returns the thread id. */
   seedThread(number: number, body: string, author: string): Promise<string>;
+  /** A human's reply in a review thread. */
+  seedThreadReply(number: number, threadId: string, body: string, author: string): Promise<void>;
+  /** Marks a review thread resolved, as a reviewer would. */
+  resolveThread(number: number, threadId: string): Promise<void>;
+  /**
+   * A submitted review with a body (empty: a bare approval). Where `reviewBodies` is false, the body
+   * is posted as the host posts it: a plain comment.
+   */
+  seedReview(number: number, body: string, author: string, verdict: ReviewVerdict): Promise<void>;
   /** Comments in a review thread, oldest first (the opening comment included). */
   threadComments(number: number, threadId: string): Promise<ContractComment[]>;
   /** Makes the change request's head live in a fork (another owner's copy of the repository). */
@@ -138,6 +159,18 @@ export function forgeContract(name: string, setup: () => Promise<ContractEnv>): 
     let forge: Forge;
     let seq = 0;
     const unique = (what: string) => `${what}-${++seq}-${Date.now().toString(36)}`;
+    /** A change request on a fresh branch; returns its number. */
+    const openChangeRequest = async (head: string): Promise<number> => {
+      await env.seedBranch(head);
+      const cr = await forge.createChangeRequest({
+        head,
+        base: forge.repo.defaultBranch,
+        title: `Contract ${head}`,
+        body: 'b',
+        draft: false,
+      });
+      return cr.number;
+    };
 
     before(async () => {
       env = await setup();
@@ -470,6 +503,99 @@ export function forgeContract(name: string, setup: () => Promise<ContractEnv>): 
         conclusion: 'cancelled',
         title: 'Stopped',
       });
+    });
+
+    test('listReviewFeedback: unresolved threads with all their comments, not resolved ones', async () => {
+      const cr = await openChangeRequest(unique('forge/feedback'));
+      const open = await env.seedThread(cr, 'Rename this function.', 'alice');
+      await env.seedThreadReply(cr, open, 'And update the docs.', 'bob');
+      const done = await env.seedThread(cr, 'Typo here.', 'alice');
+      await env.resolveThread(cr, done);
+      const feedback = await forge.listReviewFeedback(cr);
+      assert.deepEqual(
+        feedback.threads.map((t) => t.threadId),
+        [open],
+        'the resolved thread is left out',
+      );
+      const [thread] = feedback.threads;
+      assert.equal(thread!.path, 'README.md');
+      assert.equal(thread!.line, 1);
+      assert.deepEqual(
+        thread!.comments.map((c) => [c.author, c.body]),
+        [
+          ['alice', 'Rename this function.'],
+          ['bob', 'And update the docs.'],
+        ],
+      );
+      assert.ok(thread!.comments.every((c) => !Number.isNaN(Date.parse(c.createdAt))));
+      assert.deepEqual(feedback.reviews, []);
+      assert.deepEqual(feedback.comments, []);
+
+      // The thread id is what replyInThread takes.
+      await forge.replyInThread(cr, thread!.threadId, 'Renamed in abc1234.');
+      const again = await forge.listReviewFeedback(cr);
+      assert.deepEqual(again.threads[0]!.comments.map((c) => [c.author, c.body]).at(-1), [
+        env.botLogin,
+        'Renamed in abc1234.',
+      ]);
+    });
+
+    test('listReviewFeedback pages past 100 threads, 100 comments in a thread and 100 conversation comments', async () => {
+      const cr = await openChangeRequest(unique('forge/busy-review'));
+      const threadIds: string[] = [];
+      for (let i = 0; i < 105; i++)
+        threadIds.push(await env.seedThread(cr, `note ${i}`, i % 2 ? 'alice' : 'bob'));
+      await env.resolveThread(cr, threadIds[3]!);
+      const busy = threadIds[0]!;
+      for (let i = 0; i < 104; i++) await env.seedThreadReply(cr, busy, `reply ${i}`, 'maya');
+      for (let i = 0; i < 103; i++) await env.seedComment(changeRequest(cr), `conversation ${i}`, 'alice');
+      const feedback = await forge.listReviewFeedback(cr);
+      assert.equal(feedback.threads.length, 104, '105 threads, one resolved');
+      assert.deepEqual(
+        feedback.threads.map((t) => t.threadId),
+        threadIds.filter((_, i) => i !== 3),
+      );
+      assert.equal(feedback.threads.at(-1)!.comments[0]!.body, 'note 104');
+      const all = feedback.threads.find((t) => t.threadId === busy)!.comments;
+      assert.equal(all.length, 105);
+      assert.equal(all[0]!.body, 'note 0');
+      assert.equal(all.at(-1)!.body, 'reply 103');
+      assert.equal(feedback.comments.length, 103);
+      assert.deepEqual(
+        feedback.comments.map((c) => c.body),
+        Array.from({ length: 103 }, (_, i) => `conversation ${i}`),
+      );
+    });
+
+    test('listReviewFeedback: submitted review bodies with their verdict, bare approvals left out', async () => {
+      const cr = await openChangeRequest(unique('forge/reviews'));
+      await env.seedReview(cr, 'Please split this into two commits.', 'maya', 'changes_requested');
+      await env.seedReview(cr, '', 'bob', 'approved');
+      await env.seedReview(cr, 'Looks good apart from the naming.', 'alice', 'commented');
+      await env.seedComment(changeRequest(cr), 'When will this land?', 'bob');
+      const feedback = await forge.listReviewFeedback(cr);
+      const bodies = [
+        ['maya', 'changes_requested', 'Please split this into two commits.'],
+        ['alice', 'commented', 'Looks good apart from the naming.'],
+      ];
+      if (env.reviewBodies) {
+        assert.deepEqual(
+          feedback.reviews.map((r) => [r.author, r.state, r.body]),
+          bodies,
+        );
+        assert.deepEqual(
+          feedback.comments.map((c) => [c.author, c.body]),
+          [['bob', 'When will this land?']],
+        );
+      } else {
+        // No review bodies on this host: the summaries are plain comments, oldest first.
+        assert.deepEqual(feedback.reviews, []);
+        assert.deepEqual(
+          feedback.comments.map((c) => [c.author, c.body]),
+          [...bodies.map(([author, , body]) => [author, body]), ['bob', 'When will this land?']],
+        );
+      }
+      assert.deepEqual(feedback.threads, []);
     });
 
     test('createChangeRequest retried for the same head returns the same change request', async () => {

@@ -79,6 +79,7 @@ async function setup(): Promise<ContractEnv> {
       noreplyEmailAlice42: '42+alice@users.noreply.github.com',
     },
     sharedNumbers: true,
+    reviewBodies: true,
     // GitHub's webhooks mark Apps (Forge's own included) with `sender.type: Bot`.
     selfActor: { login: `${github.appSlug}[bot]`, id: 9_000_001, isBot: true },
     actorFor: (login) => ({ login, id: 1000 + login.length, isBot: false }),
@@ -141,6 +142,21 @@ async function setup(): Promise<ContractEnv> {
         github.addReviewComment(REPO, number, { body, user: author, path: 'README.md', line: 1 }).id,
       );
     },
+    async seedThreadReply(number, threadId, body, author) {
+      github.addReviewComment(REPO, number, { body, user: author, inReplyTo: Number(threadId) });
+    },
+    async resolveThread(_number, threadId) {
+      github.resolveThread(REPO, Number(threadId));
+    },
+    async seedReview(number, body, author, verdict) {
+      const state =
+        verdict === 'approved'
+          ? 'APPROVED'
+          : verdict === 'changes_requested'
+            ? 'CHANGES_REQUESTED'
+            : 'COMMENTED';
+      github.addReview(REPO, number, { body, user: author, state });
+    },
     async threadComments(number, threadId) {
       return github
         .reviewComments(REPO, number)
@@ -169,4 +185,4 @@ async function setup(): Promise<ContractEnv> {
   };
 }
 
-forgeContract('GitHubForge (fake GitHub REST API, real git server)', setup);
+forgeContract('GitHubForge (fake GitHub REST and GraphQL APIs, real git server)', setup);

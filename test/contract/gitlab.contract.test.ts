@@ -88,8 +88,8 @@ async function start(): Promise<Started> {
   });
 
   /**
-   * Hooks the contract suite on main asks for (review feedback), ready for the merge. GitLab has no
-   * review bodies: a submitted review's summary is a plain note, and approving adds none.
+   * Review feedback hooks. GitLab has no review bodies: a submitted review's summary is a plain
+   * note, and approving adds none.
    */
   const reviewHooks = {
     reviewBodies: false,

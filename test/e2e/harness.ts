@@ -134,6 +134,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     FORGE_AGENT_COMMAND: options.agentCommand ?? AGENT,
     FORGE_WORKSPACE_DIR: workspace,
     FORGE_PUBLIC_URL: 'http://forge.test',
+    // Test files run in parallel: each worker's model gateway takes a free port.
+    FORGE_GATEWAY_PORT: '0',
     ...options.env,
   };
   const forge =

@@ -72,6 +72,30 @@ describe('per-repository settings (.github/forge.yml)', () => {
     assert.ok(reads.every((c) => c.query.ref === 'main' && c.params.path === '.github/forge.yml'));
   });
 
+  test('limits within the operator bounds apply (idle timeout keeps the work); one above is refused by name', async () => {
+    await settingsFile(['limits:', '  idleTimeout: 2s', '  maxAgentSteps: 100000'].join('\n'));
+    const issue = h.newIssue('Idle limit');
+    const started = Date.now();
+    await h.comment({ number: issue, body: '/forge go quiet [quiet:30]' });
+    const task = await h.settled(issue, 1, 30_000);
+    assert.ok(Date.now() - started < 25_000, 'stopped by the repository idle timeout, long before 30 s');
+    const turn = task.turns[0]!;
+    assert.equal(turn.state, 'cancelled');
+    assert.equal(turn.endReason, 'timeout');
+    assert.match(turn.error ?? '', /no output for 2 seconds/);
+    assert.ok(turn.commitSha, 'the work so far is kept');
+    const [commit] = await h.git.log(`${REPO}.git`, task.branch!, 1);
+    assert.match(commit!.message, /^WIP: go quiet/);
+    const problem = await waitFor(
+      () => h.github.comments(REPO, issue).find((c) => c.body.includes('`limits.maxAgentSteps`')),
+      10_000,
+    );
+    assert.match(
+      problem.body,
+      /100000 steps is above this Forge's bound of 200 steps \(FORGE_MAX_AGENT_STEPS\)/,
+    );
+  });
+
   test('a .github/forge.yml pushed only to a PR head is ignored', async () => {
     const issue = h.newIssue('Head settings');
     await h.comment({ number: issue, body: '/forge first change' });

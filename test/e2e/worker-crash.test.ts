@@ -28,6 +28,7 @@ describe('worker killed mid-turn', () => {
         FORGE_JOB_LOCK: '2s',
         FORGE_AGENT_COMMAND: AGENT,
         FORGE_WORKSPACE_DIR: h.workspace,
+        FORGE_GATEWAY_PORT: '0',
         LOG_LEVEL: 'info',
         ...extraEnv,
       },

@@ -11,8 +11,10 @@ import type {
   Issue,
   RepoPermission,
   RepoRef,
+  ReviewFeedback,
 } from '../types.js';
 import { mapPermission, mapPull, repoOwnerName } from './map.js';
+import { listReviewFeedback } from './review-feedback.js';
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
@@ -35,7 +37,7 @@ export const GITHUB_WORDS: ForgeWords = {
 
 export const CHECK_NAME = 'Forge';
 
-/** The Forge interface over GitHub's REST API, for one installation and repository. */
+/** The Forge interface over GitHub's REST API (and GraphQL for review feedback), for one installation and repository. */
 export class GitHubForge implements Forge {
   readonly kind = 'github' as const;
   readonly words = GITHUB_WORDS;
@@ -120,6 +122,9 @@ export class GitHubForge implements Forge {
   }
 
   async addReaction(comment: CommentRef, reaction: 'eyes'): Promise<void> {
+    // GitHub has no reactions on reviews, and a review id is no issue comment id: reacting by it
+    // could land on someone else's comment. The sticky comment acknowledges the review instead.
+    if (comment.isReview) return;
     if (comment.place.type === 'review_thread') {
       await this.octokit.rest.reactions.createForPullRequestReviewComment({
         ...this.r,
@@ -155,6 +160,15 @@ export class GitHubForge implements Forge {
       in_reply_to: Number(threadId),
     } as never);
     return { id: (data as { id: number }).id };
+  }
+
+  async listReviewFeedback(number: number): Promise<ReviewFeedback> {
+    return listReviewFeedback(
+      (query, variables) => this.octokit.graphql(query, variables),
+      this.owner,
+      this.name,
+      number,
+    );
   }
 
   async ensureComment(

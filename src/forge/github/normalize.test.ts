@@ -233,6 +233,7 @@ describe('pull_request_review.submitted', () => {
       comment: {
         id: payload.review.id,
         place: { type: 'change_request', number: payload.pull_request.number },
+        isReview: true,
         url: payload.review.html_url,
         body: '/forge address the nits',
       },

@@ -173,6 +173,7 @@ function normalize(
         comment: {
           id: review.id,
           place: { type: 'change_request', number: pull.number },
+          isReview: true,
           ...url(review.html_url),
           body: review.body,
         },

@@ -14,6 +14,15 @@ export interface WriteGateOptions {
 
 const WRITE_METHODS = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
+/** A GraphQL request (POSTed, but a read unless it is a mutation). */
+function isGraphqlQuery(request: { url: string; query?: unknown }): boolean {
+  return (
+    /\/graphql$/.test(request.url) &&
+    typeof request.query === 'string' &&
+    !/^\s*mutation\b/.test(request.query)
+  );
+}
+
 /** Probot's Octokit with writes spaced across processes (reads are not limited beyond Probot's own). */
 export function throttledOctokit(options: WriteGateOptions): typeof ProbotOctokit {
   const spacing = options.spacingMs ?? 1000;
@@ -27,6 +36,7 @@ export function throttledOctokit(options: WriteGateOptions): typeof ProbotOctoki
       const key = `${options.prefix}github-writes:${installation}`;
       this.hook.before('request', async (request) => {
         if (!WRITE_METHODS.has(request.method) || /\/access_tokens$/.test(request.url)) return;
+        if (isGraphqlQuery(request)) return;
         await waitForWriteSlot(options.redis, key, spacing);
       });
     }

@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { type Caller, identify } from './auth.js';
 import type { FakeContext, Handler, HandlerResult } from './context.js';
 import { HttpError } from './context.js';
+import { handleGraphql } from './graphql/endpoint.js';
 import { appHandlers } from './handlers/app.js';
 import { checkHandlers } from './handlers/checks.js';
 import { issueHandlers } from './handlers/issues.js';
@@ -121,6 +122,28 @@ export class Dispatcher {
       call.status = result.status;
       return { ...result, headers: { ...this.standardHeaders(caller), ...result.headers } };
     };
+
+    if (url.pathname === '/api/graphql' || url.pathname === '/graphql') {
+      const outcome = await handleGraphql({ method, body, caller }, this.fake.shapes);
+      call.template = '/graphql';
+      call.operationId = outcome.operationName ? `graphql:${outcome.operationName}` : 'graphql';
+      for (const problem of outcome.problems) {
+        const reason = `graphql: ${problem}`;
+        this.violations.push({
+          method,
+          path,
+          operationId: call.operationId,
+          status: outcome.status,
+          reason,
+          at: Date.now(),
+        });
+      }
+      return finish({
+        status: outcome.status,
+        body: outcome.body,
+        headers: { 'x-ratelimit-resource': 'graphql' },
+      });
+    }
 
     const match = matchOperation(method, path);
     if (!match) {

@@ -33,7 +33,7 @@ function reactionRollup(
   return rollup;
 }
 
-function association(ctx: ShapeContext, repo: string, login: string): string {
+export function association(ctx: ShapeContext, repo: string, login: string): string {
   const r = ctx.state.repo(repo);
   if (r && login.toLowerCase() === r.owner.toLowerCase()) return 'OWNER';
   const role = r?.permissions.get(login.toLowerCase());

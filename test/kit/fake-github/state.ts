@@ -76,6 +76,21 @@ export interface ReviewCommentState {
   updatedAt: string;
 }
 
+export type ReviewStateName = 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED' | 'PENDING';
+
+/** A pull request review (its body is what a reviewer wrote when submitting it). */
+export interface ReviewState {
+  id: number;
+  repo: string;
+  pullNumber: number;
+  body: string;
+  user: string;
+  state: ReviewStateName;
+  commitId: string;
+  /** null while PENDING (only its author sees it). */
+  submittedAt: string | null;
+}
+
 export type ReactionContent = '+1' | '-1' | 'laugh' | 'confused' | 'heart' | 'hooray' | 'rocket' | 'eyes';
 
 export interface ReactionState {
@@ -110,6 +125,9 @@ export class State {
   readonly issues = new Map<string, IssueState>(); // key `${repo}#${number}`
   readonly comments = new Map<number, CommentState>();
   readonly reviewComments = new Map<number, ReviewCommentState>();
+  readonly reviews = new Map<number, ReviewState>();
+  /** Resolved review threads: the thread's first comment id → who resolved it. */
+  readonly resolvedThreads = new Map<number, string>();
   readonly reactions: ReactionState[] = [];
   readonly checkRuns = new Map<number, CheckRunState>();
   private readonly userIds = new Map<string, number>();

@@ -11,7 +11,10 @@
  * side requests some CLIs make) get a short text answer.
  *
  * Tool names and argument shapes differ per CLI; WRITE_TOOLS and SHELL_TOOLS map each CLI's tool
- * name to its arguments. `cwd` is the checkout as the CLI sees it (from its system prompt).
+ * name to its arguments. `cwd` is the checkout as the CLI sees it (from its system prompt). Two CLIs
+ * can offer a tool of the same name with different arguments (Codex's and OpenCode's `apply_patch`):
+ * a key `PROTOCOL:NAME` (e.g. `openai-chat:apply_patch`) applies to that protocol only and wins over
+ * a plain `NAME`.
  */
 import type { Brain, Exchange, Message, Reply } from './types.js';
 
@@ -73,11 +76,12 @@ function toolCall(action: Action, exchange: Exchange): Reply {
     string,
     ArgsOf<typeof action>
   >;
-  const name = exchange.tools.find((t) => t in table);
+  const scoped = (tool: string) => `${exchange.protocol}:${tool}`;
+  const name = exchange.tools.find((t) => scoped(t) in table || t in table);
   if (!name) {
     throw new Error(
       `fake model: no ${action.kind} tool among the offered tools (${exchange.tools.join(', ')}); add it to ${action.kind === 'write' ? 'WRITE_TOOLS' : 'SHELL_TOOLS'}`,
     );
   }
-  return { kind: 'tool', name, args: table[name]!(action, exchange) };
+  return { kind: 'tool', name, args: (table[scoped(name)] ?? table[name])!(action, exchange) };
 }
