@@ -84,7 +84,8 @@ export class DockerSandbox implements Sandbox {
   readonly #owner = ownerLabel();
   /** Names of containers this process created and has not destroyed (or is creating). */
   readonly #live = new Set<string>();
-  #ownership: OwnershipPlan | undefined;
+  /** How files the worker creates become the sandbox user's (decided once: a bad setup fails at start-up). */
+  readonly #ownership: OwnershipPlan;
 
   constructor(options: DockerSandboxOptions) {
     this.#docker = options.docker;
@@ -92,6 +93,7 @@ export class DockerSandbox implements Sandbox {
     if (!options.workerId) throw new TypeError('DockerSandbox needs a workerId');
     this.#workerId = options.workerId;
     this.#user = parseSandboxUser(options.user ?? '1000:1000');
+    this.#ownership = ownershipPlan(this.#user);
     this.#network = options.network ?? 'none';
     this.#limits = options.limits ?? {};
     this.#nofile = Math.min(options.nofile ?? DEFAULT_NOFILE, 20_000);
@@ -116,7 +118,6 @@ export class DockerSandbox implements Sandbox {
   async create(spec: SandboxSpec): Promise<SandboxSession> {
     const image = spec.image ?? this.#image;
     const limits = resolveLimits(this.#limits, spec.limits);
-    this.#ownership ??= ownershipPlan(this.#user);
     const plan = this.#ownership;
     await mkdir(spec.homeDir, { recursive: true });
     await mkdir(this.#scratchRoot, { recursive: true, mode: 0o711 });
