@@ -5,8 +5,8 @@ import { resolve } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { debianMirror } from './docker-images.js';
 import { enginePaths, useDockerEngine } from './docker.js';
+import { debianMirror } from './docker-images.js';
 
 const run = promisify(execFile);
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
