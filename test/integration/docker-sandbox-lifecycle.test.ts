@@ -127,6 +127,7 @@ describe('DockerSandbox lifecycle (real dockerd)', { skip: use.skip }, () => {
       },
     });
     assert.equal(result.end, 'aborted');
+    assert.equal(result.exitCode, 0, 'the command ended through its TERM trap, not a kill');
     assert.equal(await containerState(docker, session.containerId), 'stopped');
     const checkout = join(dirs.root, 'checkouts', 'abort');
     const [turn] = readdirSync(checkout);

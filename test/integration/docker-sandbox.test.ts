@@ -1,7 +1,6 @@
 /**
  * DockerSandbox on a real dockerd: the hardening as the engine records it and as a process inside
- * sees it, the environment (no worker secrets), live output, stdin, and host-side git committing
- * what the container user wrote.
+ * sees it, the environment (no worker secrets), live output, stdin, and the task's home.
  */
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -9,7 +8,6 @@ import { lstat, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type Docker from 'dockerode';
-import { GitWorkspace } from '../../src/git/workspace.js';
 import {
   CONTAINER_HOME,
   CONTAINER_SCRATCH,
@@ -20,7 +18,6 @@ import type { DockerSandboxSession } from '../../src/sandbox/docker/docker-sessi
 import type { SandboxSession } from '../../src/sandbox/types.js';
 import { useDockerEngine } from '../kit/docker.js';
 import { ensureBusyboxImage } from '../kit/docker-images.js';
-import { type GitServer, startGitServer } from '../kit/git-server.js';
 import { collectLines, type SandboxDirs, sandboxDirs } from '../kit/sandbox-dirs.js';
 
 const use = await useDockerEngine();
@@ -282,72 +279,5 @@ describe('DockerSandbox (real dockerd)', { skip: use.skip }, () => {
     assert.equal(exitCode, 0, err.join('\n'));
     assert.deepEqual(out, ['session-1', 'ok']);
     assert.match(await readFile(join(second.hostHomeDir, '.codex', 'config.toml'), 'utf8'), /by the cli/);
-  });
-
-  describe('host-side git with files written by uid 1000', () => {
-    const TOKEN = 'ghs_dockerSandboxGitToken0123456789';
-    let server: GitServer;
-
-    before(async () => {
-      server = await startGitServer({ acceptToken: (t) => t === TOKEN });
-    });
-    after(async () => {
-      await server?.close();
-    });
-
-    test('GitWorkspace commits and pushes what the container user wrote', async () => {
-      const repo = 'acme/sandboxed.git';
-      await server.seedRepo(repo, { 'README.md': '# sandboxed\n', 'src/app.txt': 'v1\n' });
-      const ws = await GitWorkspace.clone({
-        root: join(dirs.root, 'workspaces'),
-        taskId: 'git-task',
-        turn: 1,
-        cloneUrl: server.cloneUrl(repo),
-        creds: { username: 'x-access-token', password: TOKEN },
-        branch: 'main',
-        botName: 'forge[bot]',
-        botEmail: 'forge@example.test',
-      });
-      try {
-        await ws.createBranch('forge/1-sandboxed');
-        const session = await sandbox.create({
-          checkoutDir: ws.dir,
-          homeDir: join(dirs.root, 'homes', 'git-task'),
-          env: {},
-          labels: { 'forge.task': 'git-task', 'forge.turn': '1' },
-        });
-        sessions.push(session);
-        const { exitCode, err } = await sh(
-          session,
-          [
-            'echo v2 > src/app.txt',
-            'mkdir -p docs && echo "by the agent" > docs/new.md',
-            'rm README.md',
-            // The agent may use git itself; the host ignores its commits but keeps the content.
-            'git --version >/dev/null 2>&1 || true',
-          ].join(' && '),
-        );
-        assert.equal(exitCode, 0, err.join('\n'));
-        assert.equal((await lstat(join(ws.dir, 'docs', 'new.md'))).uid, 1000);
-        await session.destroy();
-        const committed = await ws.commitAll({
-          message: 'Sandboxed change',
-          authorName: 'Alice',
-          authorEmail: 'alice@example.test',
-        });
-        assert.ok(committed?.sha, 'a commit was made');
-        assert.deepEqual(
-          await ws.push({ username: 'x-access-token', password: TOKEN }, 'forge/1-sandboxed'),
-          {
-            ok: true,
-          },
-        );
-        assert.equal(await server.fileAt(repo, 'forge/1-sandboxed', 'src/app.txt'), 'v2\n');
-        assert.equal(await server.fileAt(repo, 'forge/1-sandboxed', 'docs/new.md'), 'by the agent\n');
-        assert.equal(await server.fileAt(repo, 'forge/1-sandboxed', 'README.md'), undefined);
-      } finally {
-        await ws.dispose();
-      }
-    });
   });
 });

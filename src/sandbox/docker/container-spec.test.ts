@@ -74,7 +74,7 @@ describe('containerOptions', () => {
     assert.equal(o.Labels!['forge.worker'], 'worker-1');
     assert.equal(o.Labels!['forge.deadline'], '1700000000000');
     assert.equal(o.Labels!['forge.task'], 't1');
-    assert.deepEqual([o.Entrypoint, o.Cmd], [['sleep'], ['infinity']]);
+    assert.deepEqual([o.Entrypoint, o.Cmd], [['sh', '-c', 'trap "" TERM INT HUP; exec sleep infinity'], []]);
   });
 
   test('/tmp is at most half the memory limit', () => {

@@ -17,6 +17,7 @@ export const DEFAULT_LIMITS: Required<SandboxLimits> = { memoryMb: 4096, cpus: 2
 export const DEFAULT_NOFILE = 16_384;
 
 const MIB = 1024 * 1024;
+export const IDLE_SCRIPT = 'trap "" TERM INT HUP; exec sleep infinity';
 
 export interface SandboxUser {
   uid: number;
@@ -94,8 +95,10 @@ export function containerOptions(input: ContainerInput): ContainerCreateOptions 
     name: input.name,
     Image: input.image,
     // The container only idles; commands arrive through the exec API. No image entrypoint runs.
-    Entrypoint: ['sleep'],
-    Cmd: ['infinity'],
+    // The idler ignores SIGTERM (inherited through exec), so stopping the agent's processes with
+    // `kill -TERM -1` cannot end the container before they finished cleaning up.
+    Entrypoint: ['sh', '-c', IDLE_SCRIPT],
+    Cmd: [],
     User: input.user.spec,
     WorkingDir: CONTAINER_WORKDIR,
     // Exactly the spec's environment (plus HOME): nothing of the worker's own environment.

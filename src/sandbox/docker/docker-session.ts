@@ -14,13 +14,21 @@ import { LineSplitter } from '../lines.js';
 import type { ExecEnd, ExecOptions, ExecResult, OutputStream, SandboxSession } from '../types.js';
 import { SandboxError } from '../types.js';
 import {
+  atMost,
+  execExitCode,
+  execFailure,
+  oomKilledSince,
+  removeContainer,
+  signalAll,
+} from './container-ops.js';
+import {
   CONTAINER_HOME,
   CONTAINER_SCRATCH,
   CONTAINER_WORKDIR,
   envList,
   type SandboxUser,
 } from './container-spec.js';
-import { engineMessage, engineUnreachable, isConnectionError, statusOf } from './errors.js';
+import { engineMessage, engineUnreachable, isConnectionError } from './errors.js';
 
 export interface DockerSessionInit {
   docker: Docker;
@@ -44,15 +52,6 @@ export interface DockerSessionInit {
 interface RunningExec {
   stop(reason: ExecEnd): void;
   done: Promise<void>;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits for `promise`, at most `ms`; the timer is cleared so it never holds the process open. */
-async function atMost(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
 }
 
 export class DockerSandboxSession implements SandboxSession {
@@ -126,7 +125,7 @@ export class DockerSandboxSession implements SandboxSession {
       });
       stream = (await exec.start({ hijack: true, stdin: withStdin })) as Duplex;
     } catch (error) {
-      throw await this.#execFailed(error);
+      throw await execFailure(this.#init.docker, this.#init.container, this.#init.memoryMb, error);
     }
     return this.#watch(exec, stream, options, timeoutMs, since, result);
   }
@@ -213,9 +212,13 @@ export class DockerSandboxSession implements SandboxSession {
         splitters.stderr.end();
         let outcome: { ok: ExecResult } | { error: unknown };
         try {
-          const exitCode = await this.#exitCode(exec);
+          const exitCode = await execExitCode(this.#init.docker, exec, () => this.#stopping !== undefined);
           let how: ExecEnd = end ?? 'exited';
-          if (how === 'exited' && (exitCode === 137 || exitCode === null) && (await this.#oomKilled(since))) {
+          if (
+            how === 'exited' &&
+            (exitCode === 137 || exitCode === null) &&
+            (await oomKilledSince(this.#init.docker, this.#init.container, since))
+          ) {
             how = 'oom';
           }
           outcome = listenerError ? { error: listenerError } : { ok: result(exitCode, how) };
@@ -244,89 +247,11 @@ export class DockerSandboxSession implements SandboxSession {
     });
   }
 
-  /** The exec's exit code; null when the engine cannot tell (the container was killed under it). */
-  async #exitCode(exec: Docker.Exec): Promise<number | null> {
-    for (let attempt = 0; attempt < 20; attempt++) {
-      try {
-        const info = await exec.inspect();
-        if (!info.Running) return info.ExitCode ?? null;
-        // After a container kill the engine may report a dead exec as running forever.
-        if (this.#stopping && attempt >= 4) return info.ExitCode ?? null;
-      } catch (error) {
-        if (isConnectionError(error)) throw engineUnreachable(this.#init.docker, error);
-        return null;
-      }
-      await sleep(25 * (attempt + 1));
-    }
-    return null;
-  }
-
-  /** Whether the kernel killed something in this container for memory since `since`. */
-  async #oomKilled(since: number): Promise<boolean> {
-    const { docker, container } = this.#init;
-    try {
-      const info = await container.inspect();
-      if (info.State.OOMKilled) return true;
-      // A process killed while the container lives on leaves only an `oom` event. The engine may
-      // log it a moment after the exit: look slightly into the future.
-      const until = (Date.now() + 300) / 1000;
-      const events = (await docker.getEvents({
-        since,
-        until: Number(until.toFixed(3)),
-        filters: { container: [container.id], event: ['oom'] },
-      })) as NodeJS.ReadableStream;
-      let text = '';
-      for await (const chunk of events) text += chunk.toString();
-      return text.includes('"oom"');
-    } catch {
-      return false;
-    }
-  }
-
-  async #execFailed(error: unknown): Promise<SandboxError> {
-    const { docker, container, memoryMb } = this.#init;
-    if (isConnectionError(error)) return engineUnreachable(docker, error);
-    const status = statusOf(error);
-    if (status === 409 || status === 404) {
-      const state = await container.inspect().then(
-        (info) => info.State,
-        () => undefined,
-      );
-      if (state?.OOMKilled) {
-        return new SandboxError(
-          'out_of_memory',
-          `the agent container ran out of memory (limit ${memoryMb} MiB, FORGE_SANDBOX_MEMORY_MB) and stopped`,
-          { cause: error },
-        );
-      }
-    }
-    return new SandboxError(
-      'exec_failed',
-      `could not run a command in the agent container: ${engineMessage(error)}`,
-      {
-        cause: error,
-      },
-    );
-  }
-
   /** SIGTERM to every process, then SIGKILL to the container after the grace period. Idempotent. */
   #stopContainer(): Promise<void> {
     this.#stopping ??= (async () => {
       const { container, user, killGraceMs } = this.#init;
-      try {
-        // As the agent's own user: `kill -1` reaches all its processes except init and itself.
-        const term = await container.exec({
-          Cmd: ['sh', '-c', 'kill -TERM -1 2>/dev/null; true'],
-          User: user.spec,
-          AttachStdout: false,
-          AttachStderr: false,
-        });
-        const response = (await term.start({ Detach: true })) as NodeJS.ReadableStream | undefined;
-        // Drain the (empty) answer so its socket is released instead of lingering.
-        response?.resume();
-      } catch {
-        // No shell, or the container is already gone: the kill below does the job.
-      }
+      await signalAll(container, user.spec, 'TERM');
       const allDone = Promise.all([...this.#running].map((r) => r.done));
       await atMost(allDone, killGraceMs);
       await container.kill().catch(() => undefined);
@@ -344,23 +269,7 @@ export class DockerSandboxSession implements SandboxSession {
     const running = [...this.#running];
     for (const exec of running) exec.stop('aborted');
     if (running.length > 0) await this.#stopContainer();
-    let failure: unknown;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await container.remove({ force: true, v: true });
-        failure = undefined;
-        break;
-      } catch (error) {
-        const status = statusOf(error);
-        // Gone already, or another remove (the reaper) is at it.
-        if (status === 404 || (status === 409 && /in progress/i.test(engineMessage(error)))) {
-          failure = undefined;
-          break;
-        }
-        failure = error;
-        await sleep(200);
-      }
-    }
+    const failure = await removeContainer(container);
     await atMost(Promise.all(running.map((r) => r.done)), 5_000);
     await rm(this.hostScratchDir, { recursive: true, force: true });
     this.#init.onDestroyed();
