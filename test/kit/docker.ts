@@ -232,7 +232,12 @@ export function startDockerEngine(): Promise<TestDockerEngine> {
       mkdirSync(paths.runDir, { recursive: true, mode: 0o700 });
       mkdirSync(join(paths.cacheDir, 'docker'), { recursive: true });
       await withLock(paths.lockDir, async () => {
-        if (!(await pingSocket(paths.socketPath))) await startDaemon(paths);
+        if (await pingSocket(paths.socketPath)) return;
+        await startDaemon(paths);
+        // A fresh daemon runs nothing: agent containers left by crashed test runs are dead weight.
+        await new Docker({ socketPath: paths.socketPath })
+          .pruneContainers({ filters: { label: ['forge.managed=true'] } })
+          .catch(() => undefined);
       });
     }
     return {
