@@ -169,7 +169,8 @@ async function startDaemon(paths: EnginePaths): Promise<void> {
   rmSync(paths.socketPath, { force: true });
   mkdirSync(paths.dataRoot, { recursive: true });
   mkdirSync(paths.execRoot, { recursive: true });
-  const log = openSync(paths.logFile, 'a');
+  // Only the lock holder starts the engine: a fresh log per start keeps it small.
+  const log = openSync(paths.logFile, 'w');
   const args = [
     '--data-root',
     paths.dataRoot,
