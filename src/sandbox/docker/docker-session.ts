@@ -235,6 +235,8 @@ export class DockerSandboxSession implements SandboxSession {
 
       const running: RunningExec = { stop, done };
       this.#running.add(running);
+      // Aborted while the exec was being set up: the abort listener would never fire.
+      if (options.signal?.aborted) stop('aborted');
       stream.once('end', () => void finish());
       stream.once('close', () => void finish());
       stream.on('error', () => void finish());
