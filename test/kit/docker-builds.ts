@@ -82,7 +82,9 @@ async function build(
   buildargs: Record<string, string>,
 ): Promise<string> {
   if (await imageExists(docker, ref)) return ref;
-  const lockDir = join(enginePaths().cacheDir, 'docker', `build-${ref.replace(/[^A-Za-z0-9]/g, '-')}.lock`);
+  // One build at a time on the engine: the clean-up below must not remove another build's
+  // intermediate images, and builds are CPU-bound anyway.
+  const lockDir = join(enginePaths().cacheDir, 'docker', 'build.lock');
   await withLock(
     lockDir,
     async () => {
@@ -98,10 +100,32 @@ async function build(
         version: '1',
       });
       await followProgress(docker, stream);
+      await removeOlderTags(docker, ref);
     },
     30 * 60_000,
   );
   return ref;
+}
+
+/**
+ * Each changed input makes a new tag; the older ones, and the untagged images earlier builds
+ * left behind (build stages), would pile up in `.cache`. Images still in use by a container are
+ * kept (the engine refuses to remove them).
+ */
+async function removeOlderTags(docker: Docker, ref: string): Promise<void> {
+  const repo = ref.slice(0, ref.lastIndexOf(':'));
+  const images = await docker.listImages({ filters: { reference: [repo] } });
+  for (const image of images) {
+    for (const tag of image.RepoTags ?? []) {
+      if (tag !== ref && tag.startsWith(`${repo}:`)) {
+        await docker
+          .getImage(tag)
+          .remove()
+          .catch(() => undefined);
+      }
+    }
+  }
+  await docker.pruneImages({ filters: { dangling: ['true'] } }).catch(() => undefined);
 }
 
 /** docker/Dockerfile.agent built offline: the four CLIs at the pinned versions, user 1000. */
