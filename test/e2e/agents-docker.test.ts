@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { ensureAgentImage } from '../kit/docker-builds.js';
 import { useDockerEngine } from '../kit/docker.js';
+import { ensureAgentImage } from '../kit/docker-builds.js';
 import { anthropicProtocol } from '../kit/fake-model/protocols/anthropic.js';
 import { geminiProtocol } from '../kit/fake-model/protocols/gemini.js';
 import { openaiChatProtocol } from '../kit/fake-model/protocols/openai-chat.js';
@@ -89,7 +89,10 @@ describe('real agent CLIs in hardened containers, end to end', { skip: use.skip 
       `${REPO}.git`,
       'main',
       Object.fromEntries(
-        ['AGENTS.md', 'CLAUDE.md', 'GEMINI.md'].map((f) => [f, `# Working here\n\n${MARKER}: keep it short.\n`]),
+        ['AGENTS.md', 'CLAUDE.md', 'GEMINI.md'].map((f) => [
+          f,
+          `# Working here\n\n${MARKER}: keep it short.\n`,
+        ]),
       ),
       'Agent instructions',
     );
@@ -134,7 +137,11 @@ describe('real agent CLIs in hardened containers, end to end', { skip: use.skip 
       assert.equal((await h.git.fileAt(`${REPO}.git`, branch, file))?.trim(), `hello from ${agent}`);
       const pull = h.github.pulls(REPO).find((p) => p.head === branch);
       assert.ok(pull, 'a pull request was opened');
-      assert.match(pull.body, new RegExp(`Wrote ${file} for the team`), "the agent's summary is in the body");
+      assert.match(
+        pull.body ?? '',
+        new RegExp(`Wrote ${file} for the team`),
+        "the agent's summary is in the body",
+      );
 
       // Usage as the gateway measured it: exactly what the model served.
       const served = requests.reduce(
@@ -146,7 +153,7 @@ describe('real agent CLIs in hardened containers, end to end', { skip: use.skip 
       );
       assert.equal(turn.usage?.inputTokens, served.inputTokens);
       assert.equal(turn.usage?.outputTokens, served.outputTokens);
-      assert.match(pull.body, /🪙 .*tokens in/, 'the token usage is in the body');
+      assert.match(pull.body ?? '', /🪙 .*tokens in/, 'the token usage is in the body');
       assert.ok(task.sessions?.[agent], 'the session id is kept on the task');
 
       // The agent's environment, as its own shell saw it, pushed for everyone to read: no secret.
