@@ -25,8 +25,9 @@ import { Deduper } from './intake/dedupe.js';
 import { createLogger } from './observability/logger.js';
 import { Redactor } from './observability/redact.js';
 import { StickyComments } from './progress/stickies.js';
-import { LocalSandbox } from './sandbox/local/local-sandbox.js';
-import type { Sandbox } from './sandbox/types.js';
+import { DockerSandbox } from './sandbox/docker/docker-sandbox.js';
+import { createSandbox, imageFor } from './sandbox/factory.js';
+import { startOrphanReaper } from './sandbox/reaper.js';
 import { RepoCostLedger } from './tasks/budget.js';
 import { CancelBus } from './tasks/cancel.js';
 import { createQueues } from './tasks/queues.js';
@@ -134,6 +135,15 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
     const workspaceRoot = resolve(config.workspaceDir);
     mkdirSync(workspaceRoot, { recursive: true });
     const sandbox = createSandbox(config, log);
+    if (sandbox instanceof DockerSandbox) {
+      // Say at start-up, not on the first turn, that the engine or the image is missing.
+      await sandbox
+        .check()
+        .catch((error: unknown) => log.warn({ err: error }, 'the Docker sandbox is not ready'));
+    }
+    // Containers of crashed workers (and of this worker's previous life) are removed now and then.
+    const reaper = startOrphanReaper(sandbox, { log });
+    closers.push(() => reaper.stop());
     const agents = createAgents(config);
     const cancel = new CancelBus(redis, prefix);
     // Agents reach their model only through this gateway: provider keys stay in this process.
@@ -201,6 +211,7 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
           ledger: new RepoCostLedger(redis, prefix),
         },
         agentModels: config.agentModels,
+        imageFor: (agent) => imageFor(config, agent),
         gateway,
         ...(overrides.minWriteIntervalMs !== undefined
           ? { minWriteIntervalMs: overrides.minWriteIntervalMs }
@@ -225,13 +236,6 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
       await redis.quit().catch(() => undefined);
     },
   };
-}
-
-function createSandbox(_config: ForgeConfig, log: Logger): Sandbox {
-  log.warn(
-    'FORGE_SANDBOX=local runs agents as plain processes on this host, with access to its files and network. Use it for development and tests only.',
-  );
-  return new LocalSandbox();
 }
 
 /** Every agent a turn may pick: the allowed ones (the default agent is always among them). */

@@ -69,9 +69,24 @@ export interface Sandbox {
   reapOrphans(): Promise<number>;
 }
 
+/**
+ * `engine_unreachable`: the container engine did not answer (DOCKER_HOST). `image_missing`: the
+ * agent image is not on the engine. `start_failed`: the container could not be made or started.
+ * `invalid_options`: the sandbox configuration is unsafe or malformed (e.g. a root sandbox user).
+ * `exec_failed`: a command could not be started in a running sandbox. `out_of_memory`: the
+ * sandbox itself was killed for memory, so nothing more can run in it.
+ */
+export type SandboxErrorCode =
+  | 'engine_unreachable'
+  | 'image_missing'
+  | 'start_failed'
+  | 'invalid_options'
+  | 'exec_failed'
+  | 'out_of_memory';
+
 export class SandboxError extends Error {
   constructor(
-    readonly code: 'engine_unreachable' | 'image_missing' | 'start_failed',
+    readonly code: SandboxErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
