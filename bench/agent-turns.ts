@@ -10,8 +10,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { type Harness, SECRET, startHarness } from '../test/e2e/harness.js';
-import { ensureAgentImage } from '../test/kit/docker-builds.js';
 import { startDockerEngine } from '../test/kit/docker.js';
+import { ensureAgentImage } from '../test/kit/docker-builds.js';
 import { scriptedBrain } from '../test/kit/fake-model/brain.js';
 import { anthropicProtocol } from '../test/kit/fake-model/protocols/anthropic.js';
 import { geminiProtocol } from '../test/kit/fake-model/protocols/gemini.js';
