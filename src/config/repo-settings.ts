@@ -247,7 +247,7 @@ function parseLimits(
       );
     } else if (wanted > bound) {
       problems.push(
-        `${file}: \`limits.${key}\`: ${shownLimit(limit.kind, wanted)} is above this Forge's bound of ${shownLimit(limit.kind, bound)} (${limit.env}); a repository may only lower it.`,
+        `${file}: \`limits.${key}\`: ${shownLimit(limit.kind, wanted)} is above this Forge's bound of ${shownLimit(limit.kind, bound)} (${limit.env}); these settings may only lower it.`,
       );
     } else {
       out[limit.out] = wanted;

@@ -35,3 +35,16 @@ test('during a turn, steps, cost on top of earlier turns, tokens and the reposit
   assert.equal(capDuringTurn(limits, before, 0, { ...spend, inputTokens: 490 })!.cap, 'task_tokens');
   assert.equal(capDuringTurn(limits, { costUsd: 0, tokens: 0 }, 19.6, spend)!.cap, 'repo_daily_cost');
 });
+
+test("the repository's cap messages use the host's word for it", () => {
+  const spend = { requests: 1, inputTokens: 10, outputTokens: 10, costUsd: 0.5 };
+  assert.match(capBeforeTurn(limits, { costUsd: 0, tokens: 0 }, 20)!.message, /^This repository has used/);
+  assert.match(
+    capBeforeTurn(limits, { costUsd: 0, tokens: 0 }, 20, 'project')!.message,
+    /^This project has used \$20\.00 of its \$20\.00 daily model budget/,
+  );
+  assert.match(
+    capDuringTurn(limits, { costUsd: 0, tokens: 0 }, 19.6, spend, 'project')!.message,
+    /^The project reached its daily model budget of \$20\.00\./,
+  );
+});

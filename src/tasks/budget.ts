@@ -44,11 +44,15 @@ export function taskSpend(task: Task, exceptTurn?: number): { costUsd: number; t
 
 const usd = (n: number) => `$${n.toFixed(2)}`;
 
-/** Before a turn starts: is any budget already used up? */
+/**
+ * Before a turn starts: is any budget already used up? `repository` is the host's word for one
+ * (GitHub: repository, GitLab: project).
+ */
 export function capBeforeTurn(
   limits: BudgetLimits,
   before: { costUsd: number; tokens: number },
   repoToday: number,
+  repository = 'repository',
 ): CapHit | undefined {
   if (before.costUsd >= limits.maxTaskCostUsd)
     return {
@@ -63,7 +67,7 @@ export function capBeforeTurn(
   if (repoToday >= limits.maxRepoDailyCostUsd)
     return {
       cap: 'repo_daily_cost',
-      message: `This repository has used ${usd(repoToday)} of its ${usd(limits.maxRepoDailyCostUsd)} daily model budget. Ask again after midnight UTC (\`/forge continue\`), or an operator can raise \`FORGE_MAX_REPO_DAILY_COST_USD\`.`,
+      message: `This ${repository} has used ${usd(repoToday)} of its ${usd(limits.maxRepoDailyCostUsd)} daily model budget. Ask again after midnight UTC (\`/forge continue\`), or an operator can raise \`FORGE_MAX_REPO_DAILY_COST_USD\`.`,
     };
   return undefined;
 }
@@ -74,6 +78,7 @@ export function capDuringTurn(
   before: { costUsd: number; tokens: number },
   repoToday: number,
   turn: Spend,
+  repository = 'repository',
 ): CapHit | undefined {
   if (turn.requests >= limits.maxAgentSteps)
     return {
@@ -95,7 +100,7 @@ export function capDuringTurn(
   if (repoToday + cost >= limits.maxRepoDailyCostUsd)
     return {
       cap: 'repo_daily_cost',
-      message: `The repository reached its daily model budget of ${usd(limits.maxRepoDailyCostUsd)}.`,
+      message: `The ${repository} reached its daily model budget of ${usd(limits.maxRepoDailyCostUsd)}.`,
     };
   return undefined;
 }

@@ -224,6 +224,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
         task,
         turn: n,
         repo: task.repo,
+        repository: forge.words.repository,
         limits: effectiveLimits(deps.budget.limits, repo.limits),
         ledger: deps.budget.ledger,
         ...(deps.gateway ? { gateway: deps.gateway } : {}),

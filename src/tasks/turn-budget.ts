@@ -45,6 +45,8 @@ export interface TurnBudgetOptions {
   task: Task;
   turn: number;
   repo: RepoRef;
+  /** The host's word for a repository in cap messages (`ForgeWords.repository`). */
+  repository?: string;
   limits: BudgetLimits;
   ledger: RepoCostLedger;
   gateway?: ModelGateway;
@@ -81,7 +83,7 @@ export class TurnBudget {
   async start(): Promise<ModelAccess | undefined> {
     const { limits, ledger, repo, gateway, task, turn } = this.#options;
     this.#repoOthers = await ledger.spentToday(repo);
-    const hit = capBeforeTurn(limits, this.#before, this.#repoOthers);
+    const hit = capBeforeTurn(limits, this.#before, this.#repoOthers, this.#options.repository);
     if (hit) throw new LimitReached(hit);
     if (!gateway) return undefined;
     this.#grant = gateway.grant({
@@ -116,10 +118,13 @@ export class TurnBudget {
 
   #admit(usage: GrantUsage): string | undefined {
     // `usage.requests` counts the request about to be made; the cap is on requests already made.
-    const hit = capDuringTurn(this.#options.limits, this.#before, this.#repoOthers, {
-      ...usage,
-      requests: usage.requests - 1,
-    });
+    const hit = capDuringTurn(
+      this.#options.limits,
+      this.#before,
+      this.#repoOthers,
+      { ...usage, requests: usage.requests - 1 },
+      this.#options.repository,
+    );
     if (!hit) return undefined;
     if (!this.#hit) {
       this.#hit = hit;
