@@ -102,16 +102,24 @@ async function runTurns(agents: readonly string[]) {
       }),
     ),
   );
-  const out: { agent: string; toRequest?: number; toOutput?: number; state: string }[] = [];
+  const out: {
+    agent: string;
+    toAgent?: number;
+    toRequest?: number;
+    toOutput?: number;
+    state: string;
+  }[] = [];
   for (const { agent, issue } of issues) {
     const task = await h.settled(issue, 1, 300_000);
     const events = await h.forge.store.events(task.id, { count: 100_000 });
     const started = Date.parse(events.find((e) => e.text.startsWith('turn 1 started'))?.at ?? '');
+    const agentStart = Date.parse(events.find((e) => /^agent \S+ starting/.test(e.text))?.at ?? '');
     const firstOutput = Date.parse(events.find((e) => e.kind === 'output')?.at ?? '');
     const firstRequest = requestTimes.find((t) => t >= started);
     out.push({
       agent,
       state: task.turns[0]!.state,
+      ...(Number.isFinite(agentStart) ? { toAgent: agentStart - started } : {}),
       ...(firstRequest ? { toRequest: firstRequest - started } : {}),
       ...(Number.isFinite(firstOutput) ? { toOutput: firstOutput - started } : {}),
     });
@@ -141,13 +149,22 @@ try {
 
   const rows = AGENTS.map((agent) => {
     const mine = sequential.filter((s) => s.agent === agent);
+    const agentAt = summarize(mine.flatMap((s) => (s.toAgent === undefined ? [] : [s.toAgent])));
     const req = summarize(mine.flatMap((s) => (s.toRequest === undefined ? [] : [s.toRequest])));
     const outp = summarize(mine.flatMap((s) => (s.toOutput === undefined ? [] : [s.toOutput])));
-    return [agent, ms(req.p50), ms(req.max), ms(outp.p50), ms(outp.max)];
+    return [agent, ms(agentAt.p50), ms(agentAt.max), ms(req.p50), ms(req.max), ms(outp.p50), ms(outp.max)];
   });
   log('');
-  log('Turn start → first model request / first output line in the task log (Docker, warm image):');
-  log(table([['agent', 'request p50', 'request max', 'output p50', 'output max'], ...rows]));
+  log(
+    'Turn start → the CLI starts in its container (clone, sandbox), → its first model request, → its first',
+  );
+  log('output line in the task log (Docker, warm image):');
+  log(
+    table([
+      ['agent', 'exec p50', 'exec max', 'request p50', 'request max', 'output p50', 'output max'],
+      ...rows,
+    ]),
+  );
   const failed = [...sequential, ...concurrent].filter((s) => s.state !== 'completed');
   const worst = Math.max(...sequential.map((s) => s.toRequest ?? Number.POSITIVE_INFINITY));
   log(

@@ -308,6 +308,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
       await note(`setup ${i + 1} done`);
     }
     setPhase('agent');
+    await note(`agent ${agentName} starting${image && deps.sandbox.kind === 'docker' ? ` in ${image}` : ''}`);
     const turn = turnOf(task);
     const result: AgentResult = abort.signal.aborted
       ? { conclusion: 'cancelled' }
