@@ -21,6 +21,12 @@ export function explainError(error: unknown, words?: Pick<ForgeWords, 'accessHin
         return `Forge could not reach its container engine (${error.message}). An operator needs to check the Docker host.`;
       case 'image_missing':
         return `The agent image is missing (${error.message}). An operator needs to build or pull it.`;
+      case 'out_of_memory':
+        return `The agent ran out of memory in its container (${error.message}). An operator can raise \`FORGE_SANDBOX_MEMORY_MB\`.`;
+      case 'invalid_options':
+        return `Forge's sandbox settings are not usable (${error.message}). An operator needs to fix them.`;
+      case 'exec_failed':
+        return `Forge could not run a command in the agent's container: ${error.message}`;
       default:
         return `The sandbox could not start: ${error.message}`;
     }
