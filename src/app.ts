@@ -99,143 +99,143 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
   }
   const closers: (() => Promise<unknown>)[] = [];
   let url: string | undefined;
-
-  if (config.role !== 'worker') {
-    const intake = {
-      deduper: new Deduper({ redis, prefix, ttlMs: 7 * 86_400_000 }),
-      events: queues.events,
-      log: log.child({ role: 'web' }),
-      parse: (body: string) => parseCommand(body, { allowedAgents: config.allowedAgents }),
-      triggerLabel: config.triggerLabel,
-      repoTriggerLabels: config.repoTriggerLabels,
-    };
-    const handlers: Handler[] = [];
-    if (app) handlers.push(githubWebhookHandler({ ...intake, secret: app.webhookSecret }));
-    if (gitlab)
-      handlers.push(
-        gitlabWebhookHandler({ ...intake, secret: gitlab.webhookSecret, instanceUrl: gitlab.url }),
-      );
-    const http = await startHttp({
-      host: config.host,
-      port: config.port,
-      log,
-      redis,
-      store,
-      links,
-      handlers,
-    });
-    url = http.url;
-    closers.push(http.close);
-    log.info({ url: http.url }, 'Forge is listening');
-    if (config.webhookProxyUrl && app)
-      closers.push(await startSmee(config.webhookProxyUrl, `${http.url}/api/github/webhooks`, log));
-  }
-
-  if (config.role !== 'web') {
-    const workspaceRoot = resolve(config.workspaceDir);
-    mkdirSync(workspaceRoot, { recursive: true });
-    const sandbox = createSandbox(config, log);
-    if (sandbox instanceof DockerSandbox) {
-      // Say at start-up, not on the first turn, that the engine or the image is missing.
-      await sandbox
-        .check()
-        .catch((error: unknown) => log.warn({ err: error }, 'the Docker sandbox is not ready'));
-    }
-    // Containers of crashed workers (and of this worker's previous life) are removed now and then.
-    const reaper = startOrphanReaper(sandbox, { log });
-    closers.push(() => reaper.stop());
-    const agents = createAgents(config);
-    const cancel = new CancelBus(redis, prefix);
-    // Agents reach their model only through this gateway: provider keys stay in this process.
-    const gateway = await startModelGateway(gatewayOptionsFromConfig(config, { log, redactor }));
-    log.info({ url: gateway.url }, 'model gateway listening');
-    const worker: RunningWorker = await startWorker({
-      connection: redis,
-      subscriber: redis.duplicate(),
-      prefix,
-      concurrency: config.concurrency,
-      log,
-      timings: {
-        lockDurationMs: config.jobLock,
-        stalledIntervalMs: Math.max(1000, Math.round(config.jobLock / 2)),
-        shutdownGraceMs: config.shutdownGrace,
-        ...overrides.timings,
-      },
-      triage: {
-        forges,
-        store,
-        scheduler,
-        stickies,
-        cancel,
-        log,
-        allowedAgents: config.allowedAgents,
-        defaultAgent: config.agent,
-        triggerLabel: config.triggerLabel,
-        repoTriggerLabels: config.repoTriggerLabels,
-        turnTimeoutMs: config.turnTimeout,
-        idleTimeoutMs: config.idleTimeout,
-        maxAgentSteps: config.maxAgentSteps,
-        maxTaskCostUsd: config.maxTaskCost,
-        botLogins: config.botLogins,
-        logUrl: (id) => links.url(id),
-      },
-      turn: {
-        store,
-        stickies,
-        scheduler,
-        forges,
-        sandbox,
-        agents,
-        cancel,
-        redactor,
-        log,
-        workspaceRoot,
-        gitAuthor: { name: config.gitAuthorName, email: config.gitAuthorEmail },
-        draftPullRequests: config.draftPullRequests,
-        gitMirror: config.gitMirror,
-        turnTimeoutMs: config.turnTimeout,
-        idleTimeoutMs: config.idleTimeout,
-        maxAgentSteps: config.maxAgentSteps,
-        maxTaskCostUsd: config.maxTaskCost,
-        allowedAgents: config.allowedAgents,
-        triggerLabel: config.triggerLabel,
-        repoTriggerLabels: config.repoTriggerLabels,
-        logUrl: (id) => links.url(id),
-        budget: {
-          limits: {
-            maxAgentSteps: config.maxAgentSteps,
-            maxTaskCostUsd: config.maxTaskCost,
-            maxTaskTokens: config.maxTaskTokens,
-            maxRepoDailyCostUsd: config.maxRepoDailyCost,
-          },
-          ledger: new RepoCostLedger(redis, prefix),
-        },
-        agentModels: config.agentModels,
-        imageFor: (agent) => imageFor(config, agent),
-        gateway,
-        ...(overrides.minWriteIntervalMs !== undefined
-          ? { minWriteIntervalMs: overrides.minWriteIntervalMs }
-          : {}),
-        ...(overrides.onTurnWrites ? { onTurnWrites: overrides.onTurnWrites } : {}),
-      },
-    });
-    // The gateway closes after the turns: a turn pushing its work may still be streaming.
-    closers.unshift(
-      () => worker.close(),
-      () => gateway.close(),
-    );
-  }
-
-  return {
-    url,
-    store,
-    log,
-    async close() {
-      for (const close of closers) await close().catch((error) => log.warn({ err: error }, 'close failed'));
-      await queues.close();
-      await redis.quit().catch(() => undefined);
-    },
+  const shutdown = async () => {
+    for (const close of closers) await close().catch((error) => log.warn({ err: error }, 'close failed'));
+    await queues.close();
+    await redis.quit().catch(() => undefined);
   };
+
+  // A start that fails half-way (a port in use, say) closes what it opened, so the process can exit.
+  try {
+    if (config.role !== 'worker') {
+      const intake = {
+        deduper: new Deduper({ redis, prefix, ttlMs: 7 * 86_400_000 }),
+        events: queues.events,
+        log: log.child({ role: 'web' }),
+        parse: (body: string) => parseCommand(body, { allowedAgents: config.allowedAgents }),
+        triggerLabel: config.triggerLabel,
+        repoTriggerLabels: config.repoTriggerLabels,
+      };
+      const handlers: Handler[] = [];
+      if (app) handlers.push(githubWebhookHandler({ ...intake, secret: app.webhookSecret }));
+      if (gitlab)
+        handlers.push(
+          gitlabWebhookHandler({ ...intake, secret: gitlab.webhookSecret, instanceUrl: gitlab.url }),
+        );
+      const http = await startHttp({
+        host: config.host,
+        port: config.port,
+        log,
+        redis,
+        store,
+        links,
+        handlers,
+      });
+      url = http.url;
+      closers.push(http.close);
+      log.info({ url: http.url }, 'Forge is listening');
+      if (config.webhookProxyUrl && app)
+        closers.push(await startSmee(config.webhookProxyUrl, `${http.url}/api/github/webhooks`, log));
+    }
+
+    if (config.role !== 'web') {
+      const workspaceRoot = resolve(config.workspaceDir);
+      mkdirSync(workspaceRoot, { recursive: true });
+      const sandbox = createSandbox(config, log);
+      if (sandbox instanceof DockerSandbox) {
+        // Say at start-up, not on the first turn, that the engine or the image is missing.
+        await sandbox
+          .check()
+          .catch((error: unknown) => log.warn({ err: error }, 'the Docker sandbox is not ready'));
+      }
+      // Containers of crashed workers (and of this worker's previous life) are removed now and then.
+      const reaper = startOrphanReaper(sandbox, { log });
+      closers.push(() => reaper.stop());
+      const agents = createAgents(config);
+      const cancel = new CancelBus(redis, prefix);
+      // Agents reach their model only through this gateway: provider keys stay in this process.
+      const gateway = await startModelGateway(gatewayOptionsFromConfig(config, { log, redactor }));
+      // The gateway closes after the turns: a turn pushing its work may still be streaming.
+      closers.unshift(() => gateway.close());
+      log.info({ url: gateway.url }, 'model gateway listening');
+      const worker: RunningWorker = await startWorker({
+        connection: redis,
+        subscriber: redis.duplicate(),
+        prefix,
+        concurrency: config.concurrency,
+        log,
+        timings: {
+          lockDurationMs: config.jobLock,
+          stalledIntervalMs: Math.max(1000, Math.round(config.jobLock / 2)),
+          shutdownGraceMs: config.shutdownGrace,
+          ...overrides.timings,
+        },
+        triage: {
+          forges,
+          store,
+          scheduler,
+          stickies,
+          cancel,
+          log,
+          allowedAgents: config.allowedAgents,
+          defaultAgent: config.agent,
+          triggerLabel: config.triggerLabel,
+          repoTriggerLabels: config.repoTriggerLabels,
+          turnTimeoutMs: config.turnTimeout,
+          idleTimeoutMs: config.idleTimeout,
+          maxAgentSteps: config.maxAgentSteps,
+          maxTaskCostUsd: config.maxTaskCost,
+          botLogins: config.botLogins,
+          logUrl: (id) => links.url(id),
+        },
+        turn: {
+          store,
+          stickies,
+          scheduler,
+          forges,
+          sandbox,
+          agents,
+          cancel,
+          redactor,
+          log,
+          workspaceRoot,
+          gitAuthor: { name: config.gitAuthorName, email: config.gitAuthorEmail },
+          draftPullRequests: config.draftPullRequests,
+          gitMirror: config.gitMirror,
+          turnTimeoutMs: config.turnTimeout,
+          idleTimeoutMs: config.idleTimeout,
+          maxAgentSteps: config.maxAgentSteps,
+          maxTaskCostUsd: config.maxTaskCost,
+          allowedAgents: config.allowedAgents,
+          triggerLabel: config.triggerLabel,
+          repoTriggerLabels: config.repoTriggerLabels,
+          logUrl: (id) => links.url(id),
+          budget: {
+            limits: {
+              maxAgentSteps: config.maxAgentSteps,
+              maxTaskCostUsd: config.maxTaskCost,
+              maxTaskTokens: config.maxTaskTokens,
+              maxRepoDailyCostUsd: config.maxRepoDailyCost,
+            },
+            ledger: new RepoCostLedger(redis, prefix),
+          },
+          agentModels: config.agentModels,
+          imageFor: (agent) => imageFor(config, agent),
+          gateway,
+          ...(overrides.minWriteIntervalMs !== undefined
+            ? { minWriteIntervalMs: overrides.minWriteIntervalMs }
+            : {}),
+          ...(overrides.onTurnWrites ? { onTurnWrites: overrides.onTurnWrites } : {}),
+        },
+      });
+      closers.unshift(() => worker.close());
+    }
+  } catch (error) {
+    await shutdown();
+    throw error;
+  }
+
+  return { url, store, log, close: shutdown };
 }
 
 /** Every agent a turn may pick: the allowed ones (the default agent is always among them). */

@@ -126,6 +126,8 @@ export async function startGitLabHarness(options: GitLabHarnessOptions = {}): Pr
     LOG_LEVEL: 'info',
     FORGE_AGENT_COMMAND: AGENT,
     FORGE_WORKSPACE_DIR: workspace,
+    // Test files run in parallel: each worker's model gateway takes a free port.
+    FORGE_GATEWAY_PORT: '0',
     FORGE_PUBLIC_URL: 'http://forge.test',
     ...options.env,
   };

@@ -274,7 +274,9 @@ describe('egress proxy', () => {
     const env = proxyEnvironment(g.access);
     assert.equal(env.HTTPS_PROXY, g.access.proxyUrl);
     assert.equal(env.http_proxy, g.access.proxyUrl);
-    assert.equal(env.NO_PROXY, '127.0.0.1');
+    // The gateway's host, and loopback, are always reached directly.
+    assert.deepEqual(new Set(env.NO_PROXY!.split(',')), new Set(['127.0.0.1', 'localhost', '::1']));
+    assert.equal(env.no_proxy, env.NO_PROXY);
     g.revoke();
   });
 
