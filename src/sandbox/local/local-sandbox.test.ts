@@ -165,6 +165,19 @@ describe('LocalSandbox', () => {
     });
   });
 
+  it("takes an exec's own line cap: longer lines arrive whole, a smaller cap cuts earlier", async () => {
+    await withSession(async (session) => {
+      const script = "head -c 300000 /dev/zero | tr '\\0' y; echo; echo err-line >&2";
+      const raised = await run(session, script, { maxLineBytes: 4 * 1024 * 1024 });
+      assert.deepEqual(raised.stdout, ['y'.repeat(300_000)]);
+      const small = await run(session, script, { maxLineBytes: 4 });
+      assert.deepEqual(small.lines, [
+        ['stdout', `yyyy${TRUNCATED_MARKER}`],
+        ['stderr', `err-${TRUNCATED_MARKER}`],
+      ]);
+    });
+  });
+
   it('reports exit codes and measures duration', async () => {
     await withSession(async (session) => {
       const r = await run(session, 'exit 3');

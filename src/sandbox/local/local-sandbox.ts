@@ -29,7 +29,7 @@ export interface LocalSandboxOptions {
    * inherited stdout would otherwise keep the pipe — and the exec — open forever.
    */
   drainGraceMs?: number;
-  /** Longer output lines are truncated (see LineSplitter). */
+  /** Longer output lines are truncated (see LineSplitter), unless an exec asks for another cap. */
   maxLineBytes?: number;
 }
 
@@ -153,7 +153,8 @@ export class LocalSandboxSession implements SandboxSession {
     options: ExecOptions,
     onDone: (exitCode: number | null, end: ExecEnd, listenerError?: Error) => void,
   ): RunningExec {
-    const { killGraceMs, drainGraceMs, maxLineBytes } = this.#options;
+    const { killGraceMs, drainGraceMs } = this.#options;
+    const maxLineBytes = options.maxLineBytes ?? this.#options.maxLineBytes;
     const pgid = child.pid;
     if (pgid !== undefined) this.#groups.add(pgid);
 
