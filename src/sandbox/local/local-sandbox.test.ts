@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { TRUNCATED_MARKER } from '../lines.js';
 import type { ExecOptions, OutputStream, SandboxSession, SandboxSpec } from '../types.js';
 import { DEFAULT_PATH, LocalSandbox } from './local-sandbox.js';
+import { EXEC_TAG_VAR } from './process-tag.js';
 
 const sandbox = new LocalSandbox({ killGraceMs: 200, drainGraceMs: 200 });
 let root: string;
@@ -111,12 +112,15 @@ describe('LocalSandbox', () => {
           const seen = Object.fromEntries(
             stdout.map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
           );
+          // The exec's tag, which finds the processes it started when it is stopped.
+          assert.match(seen[EXEC_TAG_VAR] ?? '', /^[0-9a-f]{16}\.\d+$/);
           assert.deepEqual(seen, {
             SPEC: '1',
             SHARED: 'exec',
             EXTRA: '2',
             HOME: join(root, 'home'),
             PATH: DEFAULT_PATH,
+            [EXEC_TAG_VAR]: seen[EXEC_TAG_VAR],
           });
           assert.ok(!stdout.join('\n').includes('xyz'));
           assert.ok(!stdout.join('\n').includes('ghs_secret'));
@@ -259,6 +263,47 @@ describe('LocalSandbox', () => {
       assert.equal(pre.exitCode, null);
       assert.equal(existsSync(marker), false);
     });
+  });
+
+  it('abort also stops what the command moved to process groups of its own, before returning', async () => {
+    await withSession(async (session) => {
+      const dir = session.hostScratchDir;
+      const controller = new AbortController();
+      const running = run(
+        session,
+        [
+          // A tool command in a session of its own, as Gemini CLI and OpenCode start them.
+          `setsid sh -c 'echo $$ > "${dir}/detached"; exec sleep 60' &`,
+          // One that ignores SIGTERM, so only SIGKILL ends it.
+          `setsid sh -c 'trap "" TERM; echo $$ > "${dir}/stubborn"; while :; do sleep 1; done' &`,
+          // A child with a scrubbed environment (no tag) whose detached parent still runs.
+          `setsid sh -c 'env -i /bin/sh -c "echo \\$\\$ > ${dir}/scrubbed; exec sleep 60" & wait' &`,
+          'sleep 100',
+        ].join('\n'),
+        { signal: controller.signal },
+      );
+      const pids = await Promise.all(['detached', 'stubborn', 'scrubbed'].map((f) => readPid(join(dir, f))));
+      for (const pid of pids) assert.ok(alive(pid), `process ${pid} should run before the abort`);
+      controller.abort();
+      assert.equal((await running).end, 'aborted');
+      for (const pid of pids) assert.equal(alive(pid), false, `process ${pid} survived the abort`);
+    });
+  });
+
+  it("stopping one exec leaves another exec's detached processes alone; destroy ends them", async () => {
+    const session = await sandbox.create(spec());
+    const file = join(session.hostScratchDir, 'other');
+    const other = await run(
+      session,
+      `setsid sh -c 'echo $$ > "${file}"; exec sleep 60' > /dev/null 2>&1 & echo started`,
+    );
+    assert.deepEqual(other.stdout, ['started']);
+    const pid = await readPid(file);
+    const timedOut = await run(session, 'sleep 100', { timeoutMs: 100 });
+    assert.equal(timedOut.end, 'timeout');
+    assert.ok(alive(pid), 'the first exec finished normally: its detached process is left to destroy');
+    await session.destroy();
+    assert.equal(alive(pid), false);
   });
 
   it('does not hang on a background job holding stdout; destroy kills it', async () => {
