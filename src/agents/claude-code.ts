@@ -14,17 +14,17 @@
 
 import { ClaudeCodeStreamParser } from './claude-code-stream.js';
 import {
+  CliAgent,
   type CliAgentOptions,
   type CliInfo,
   type CliRun,
-  defaultModel,
+  type CliTurn,
   finishCliRun,
   proxyEnv,
   runCli,
-  startCliTurn,
   startFreshSession,
 } from './cli-run.js';
-import type { AgentResult, AgentRunContext, AgentRunInput, AgentRunner, ModelAccess } from './types.js';
+import type { AgentResult, AgentRunContext, AgentRunInput, ModelAccess } from './types.js';
 
 /** Claude Code's alias for the current Sonnet model (2.1.330 resolves it to claude-sonnet-5-5). */
 export const DEFAULT_CLAUDE_CODE_MODEL = 'sonnet';
@@ -37,49 +37,40 @@ export type ClaudeCodeAgentOptions = CliAgentOptions;
 
 const CLI: CliInfo = { subject: 'Claude Code', keySetting: 'ANTHROPIC_API_KEY' };
 
-export class ClaudeCodeAgent implements AgentRunner {
+export class ClaudeCodeAgent extends CliAgent {
   readonly name = 'claude-code';
-  readonly #model: string;
-  readonly #extraArgs: readonly string[];
-  readonly #env: Readonly<Record<string, string>>;
-  readonly #executable: string;
 
   constructor(options: ClaudeCodeAgentOptions = {}) {
-    this.#model = defaultModel(CLI, options.model, DEFAULT_CLAUDE_CODE_MODEL);
-    this.#extraArgs = options.extraArgs ?? [];
-    this.#env = options.env ?? {};
-    this.#executable = options.executable ?? 'claude';
+    super(CLI, options, { model: DEFAULT_CLAUDE_CODE_MODEL, executable: 'claude' });
   }
 
-  async run(input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
-    const turn = startCliTurn(CLI, input, ctx, this.#model);
-    if ('refused' in turn) return { conclusion: 'failure', error: turn.refused };
-    const { model, access, resume } = turn;
-    let attempt = await this.#attempt(model, resume, input.prompt, access, ctx);
+  protected async runTurn(turn: CliTurn, input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
+    const { resume } = turn;
+    let attempt = await this.#attempt(turn, resume, input.prompt, ctx);
     if (resume && attempt.outcome.sessionNotFound && attempt.run.exec.end === 'exited') {
       startFreshSession(ctx, CLI, resume, "is no longer in the task's home");
-      attempt = await this.#attempt(model, undefined, input.prompt, access, ctx);
+      attempt = await this.#attempt(turn, undefined, input.prompt, ctx);
     }
     return finishCliRun(CLI, attempt.run, ctx, attempt.outcome);
   }
 
-  async #attempt(
-    model: string,
-    resume: string | undefined,
-    prompt: string,
-    access: ModelAccess,
-    ctx: AgentRunContext,
-  ) {
+  async #attempt(turn: CliTurn, resume: string | undefined, prompt: string, ctx: AgentRunContext) {
     const parser = new ClaudeCodeStreamParser();
     const run: CliRun = await runCli(ctx, {
-      argv: claudeCodeArgv({ executable: this.#executable, model, resume, extraArgs: this.#extraArgs }),
-      env: claudeCodeEnv(access, this.#env),
+      argv: claudeCodeArgv({
+        executable: this.executable,
+        model: turn.model,
+        resume,
+        extraArgs: this.extraArgs,
+      }),
+      env: claudeCodeEnv(turn.access, this.env),
       stdin: prompt,
       parser,
     });
     return { run, outcome: parser.outcome() };
   }
 }
+
 export function claudeCodeArgv(options: {
   executable: string;
   model: string;

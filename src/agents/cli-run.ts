@@ -14,6 +14,7 @@ import type {
   AgentResult,
   AgentRunContext,
   AgentRunInput,
+  AgentRunner,
   ModelAccess,
   Usage,
 } from './types.js';
@@ -58,6 +59,37 @@ export function defaultModel(cli: CliInfo, configured: string | undefined, fallb
   const model = configured?.trim() || fallback;
   if (!MODEL_NAME.test(model)) throw new TypeError(`invalid default ${cli.subject} model: ${model}`);
   return model;
+}
+
+/**
+ * A runner of one agent CLI: the operator's options, and the checks before a turn (startCliTurn).
+ * Each CLI's runner says how its turn runs.
+ */
+export abstract class CliAgent implements AgentRunner {
+  abstract readonly name: string;
+  protected readonly model: string;
+  protected readonly extraArgs: readonly string[];
+  protected readonly env: Readonly<Record<string, string>>;
+  protected readonly executable: string;
+
+  constructor(
+    protected readonly cli: CliInfo,
+    options: CliAgentOptions,
+    defaults: { model: string; executable: string },
+  ) {
+    this.model = defaultModel(cli, options.model, defaults.model);
+    this.extraArgs = options.extraArgs ?? [];
+    this.env = options.env ?? {};
+    this.executable = options.executable ?? defaults.executable;
+  }
+
+  async run(input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
+    const turn = startCliTurn(this.cli, input, ctx, this.model);
+    if ('refused' in turn) return { conclusion: 'failure', error: turn.refused };
+    return this.runTurn(turn, input, ctx);
+  }
+
+  protected abstract runTurn(turn: CliTurn, input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult>;
 }
 
 export interface CliTurn {

@@ -18,26 +18,19 @@
 import { posix } from 'node:path';
 import { readHomeFile, writeHomeFile } from './cli-home.js';
 import {
+  CliAgent,
   type CliAgentOptions,
   type CliInfo,
   type CliRun,
-  defaultModel,
+  type CliTurn,
   finishCliRun,
   proxyEnv,
   runCli,
-  startCliTurn,
   startFreshSession,
 } from './cli-run.js';
 import { type CodexOutcome, CodexStreamParser } from './codex-stream.js';
 import { count, isRecord } from './stream-lines.js';
-import type {
-  AgentResult,
-  AgentRunContext,
-  AgentRunInput,
-  AgentRunner,
-  ModelAccess,
-  Usage,
-} from './types.js';
+import type { AgentResult, AgentRunContext, AgentRunInput, ModelAccess, Usage } from './types.js';
 
 /** Codex 0.169's own default and first-listed model. */
 export const DEFAULT_CODEX_MODEL = 'gpt-6.1-sol';
@@ -53,41 +46,31 @@ export type CodexAgentOptions = CliAgentOptions;
 
 const CLI: CliInfo = { subject: 'Codex', keySetting: 'OPENAI_API_KEY' };
 
-export class CodexAgent implements AgentRunner {
+export class CodexAgent extends CliAgent {
   readonly name = 'codex';
-  readonly #model: string;
-  readonly #extraArgs: readonly string[];
-  readonly #env: Readonly<Record<string, string>>;
-  readonly #executable: string;
 
   constructor(options: CodexAgentOptions = {}) {
-    this.#model = defaultModel(CLI, options.model, DEFAULT_CODEX_MODEL);
-    this.#extraArgs = options.extraArgs ?? [];
-    this.#env = options.env ?? {};
-    this.#executable = options.executable ?? 'codex';
+    super(CLI, options, { model: DEFAULT_CODEX_MODEL, executable: 'codex' });
   }
 
-  async run(input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
-    const turn = startCliTurn(CLI, input, ctx, this.#model);
-    if ('refused' in turn) return { conclusion: 'failure', error: turn.refused };
-    const { model, access, resume } = turn;
-    await writeHomeFile(ctx.session, posix.join(CODEX_HOME_DIR, 'config.toml'), codexConfig(access));
+  protected async runTurn(turn: CliTurn, input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
+    const { resume } = turn;
+    await writeHomeFile(ctx.session, posix.join(CODEX_HOME_DIR, 'config.toml'), codexConfig(turn.access));
     const totals = await readUsageTotals(ctx.session);
-    let attempt = await this.#attempt(model, resume, resume ? totals[resume] : undefined, input, access, ctx);
+    let attempt = await this.#attempt(turn, resume, resume ? totals[resume] : undefined, input.prompt, ctx);
     if (resume && attempt.run.exec.end === 'exited' && isMissingSession(attempt)) {
       startFreshSession(ctx, CLI, resume, "is no longer in the task's home");
-      attempt = await this.#attempt(model, undefined, undefined, input, access, ctx);
+      attempt = await this.#attempt(turn, undefined, undefined, input.prompt, ctx);
     }
     await saveUsageTotal(ctx.session, totals, attempt.outcome);
     return finishCliRun(CLI, attempt.run, ctx, attempt.outcome);
   }
 
   async #attempt(
-    model: string,
+    turn: CliTurn,
     resume: string | undefined,
     usageBefore: Usage | undefined,
-    input: AgentRunInput,
-    access: ModelAccess,
+    prompt: string,
     ctx: AgentRunContext,
   ) {
     const parser = new CodexStreamParser({
@@ -95,9 +78,9 @@ export class CodexAgent implements AgentRunner {
       ...(usageBefore ? { usageBefore } : {}),
     });
     const run: CliRun = await runCli(ctx, {
-      argv: codexArgv({ executable: this.#executable, model, resume, extraArgs: this.#extraArgs }),
-      env: codexEnv(access, posix.join(ctx.session.homeDir, CODEX_HOME_DIR), this.#env),
-      stdin: input.prompt,
+      argv: codexArgv({ executable: this.executable, model: turn.model, resume, extraArgs: this.extraArgs }),
+      env: codexEnv(turn.access, posix.join(ctx.session.homeDir, CODEX_HOME_DIR), this.env),
+      stdin: prompt,
       parser,
     });
     return { run, outcome: parser.outcome() };

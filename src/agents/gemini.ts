@@ -11,20 +11,20 @@
  * gemini-session.ts.
  */
 import {
+  CliAgent,
   type CliAgentOptions,
   type CliInfo,
-  defaultModel,
+  type CliTurn,
   finishCliRun,
   proxyEnv,
   runCli,
-  startCliTurn,
   startFreshSession,
 } from './cli-run.js';
 import { writeGeminiSettings } from './gemini-config.js';
 import { prepareGeminiResume } from './gemini-session.js';
 import { GeminiStreamParser } from './gemini-stream.js';
 import { isRecord, statusIn } from './stream-lines.js';
-import type { AgentResult, AgentRunContext, AgentRunInput, AgentRunner } from './types.js';
+import type { AgentResult, AgentRunContext, AgentRunInput } from './types.js';
 
 /** Gemini CLI 0.61's own default model. */
 export const DEFAULT_GEMINI_MODEL = 'gemini-2.5-pro';
@@ -39,23 +39,14 @@ const CLI: CliInfo = {
 
 export type GeminiAgentOptions = CliAgentOptions;
 
-export class GeminiAgent implements AgentRunner {
+export class GeminiAgent extends CliAgent {
   readonly name = 'gemini';
-  readonly #model: string;
-  readonly #extraArgs: readonly string[];
-  readonly #env: Readonly<Record<string, string>>;
-  readonly #executable: string;
 
   constructor(options: GeminiAgentOptions = {}) {
-    this.#model = defaultModel(CLI, options.model, DEFAULT_GEMINI_MODEL);
-    this.#extraArgs = options.extraArgs ?? [];
-    this.#env = options.env ?? {};
-    this.#executable = options.executable ?? 'gemini';
+    super(CLI, options, { model: DEFAULT_GEMINI_MODEL, executable: 'gemini' });
   }
 
-  async run(input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
-    const turn = startCliTurn(CLI, input, ctx, this.#model);
-    if ('refused' in turn) return { conclusion: 'failure', error: turn.refused };
+  protected async runTurn(turn: CliTurn, input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
     const { model, access } = turn;
     const { session } = ctx;
 
@@ -66,7 +57,7 @@ export class GeminiAgent implements AgentRunner {
     const parser = new GeminiStreamParser({ checkoutDir: session.workdir });
     const run = await runCli(ctx, {
       argv: [
-        this.#executable,
+        this.executable,
         '-p',
         '',
         // `--flag=value`: a value from a comment can never be taken for another flag.
@@ -74,11 +65,11 @@ export class GeminiAgent implements AgentRunner {
         '--output-format',
         'stream-json',
         '--yolo',
-        ...this.#extraArgs,
+        ...this.extraArgs,
         ...(resume?.args ?? []),
       ],
       env: {
-        ...this.#env,
+        ...this.env,
         GEMINI_API_KEY: access.token,
         GOOGLE_GEMINI_BASE_URL: access.geminiBaseUrl,
         GEMINI_CLI_TRUST_WORKSPACE: 'true',

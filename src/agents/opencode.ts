@@ -12,20 +12,20 @@
  */
 import { posix } from 'node:path';
 import {
+  CliAgent,
   type CliAgentOptions,
   type CliInfo,
-  defaultModel,
+  type CliTurn,
   finishCliRun,
   proxyEnv,
   runCli,
   SESSION_ID,
-  startCliTurn,
   startFreshSession,
 } from './cli-run.js';
 import { OPENCODE_PROVIDER, OPENCODE_TOKEN_ENV, writeOpenCodeConfig } from './opencode-config.js';
 import { prepareOpenCodeResume, rememberOpenCodeSession } from './opencode-session.js';
 import { OpenCodeStreamParser } from './opencode-stream.js';
-import type { AgentResult, AgentRunContext, AgentRunInput, AgentRunner } from './types.js';
+import type { AgentResult, AgentRunContext, AgentRunInput } from './types.js';
 
 /** Used when neither the turn nor the operator names a model (an OpenAI model: the gateway's OpenAI upstream). */
 export const DEFAULT_OPENCODE_MODEL = 'gpt-5';
@@ -34,29 +34,20 @@ const CLI: CliInfo = { subject: 'OpenCode', keySetting: 'OPENAI_API_KEY' };
 
 export type OpenCodeAgentOptions = CliAgentOptions;
 
-export class OpenCodeAgent implements AgentRunner {
+export class OpenCodeAgent extends CliAgent {
   readonly name = 'opencode';
-  readonly #model: string;
-  readonly #extraArgs: readonly string[];
-  readonly #env: Readonly<Record<string, string>>;
-  readonly #executable: string;
 
   constructor(options: OpenCodeAgentOptions = {}) {
-    this.#model = defaultModel(CLI, options.model, DEFAULT_OPENCODE_MODEL);
-    this.#extraArgs = options.extraArgs ?? [];
-    this.#env = options.env ?? {};
-    this.#executable = options.executable ?? 'opencode';
+    super(CLI, options, { model: DEFAULT_OPENCODE_MODEL, executable: 'opencode' });
   }
 
-  async run(input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
-    const turn = startCliTurn(CLI, input, ctx, this.#model);
-    if ('refused' in turn) return { conclusion: 'failure', error: turn.refused };
+  protected async runTurn(turn: CliTurn, input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
     const { model, access } = turn;
     const { session } = ctx;
 
     await writeOpenCodeConfig(session, { baseUrl: access.openaiBaseUrl, model });
     const env: Record<string, string> = {
-      ...this.#env,
+      ...this.env,
       [OPENCODE_TOKEN_ENV]: access.token,
       // Configuration, sessions and caches in the per-task home, whatever the image's environment says.
       XDG_CONFIG_HOME: posix.join(session.homeDir, '.config'),
@@ -76,7 +67,7 @@ export class OpenCodeAgent implements AgentRunner {
     let resume: string | undefined;
     if (turn.resume) {
       const prepared = await prepareOpenCodeResume(ctx, {
-        executable: this.#executable,
+        executable: this.executable,
         sessionId: turn.resume,
         env,
       });
@@ -88,7 +79,7 @@ export class OpenCodeAgent implements AgentRunner {
     const parser = new OpenCodeStreamParser({ checkoutDir: session.workdir });
     const run = await runCli(ctx, {
       argv: [
-        this.#executable,
+        this.executable,
         'run',
         '--format',
         'json',
@@ -96,7 +87,7 @@ export class OpenCodeAgent implements AgentRunner {
         `--model=${OPENCODE_PROVIDER}/${model}`,
         '--auto',
         ...(resume ? ['--session', resume] : ['--title', `Forge task ${input.taskId}`]),
-        ...this.#extraArgs,
+        ...this.extraArgs,
       ],
       env,
       stdin: input.prompt,
