@@ -17,10 +17,10 @@ import {
   clipDetail,
   count,
   isRecord,
+  JsonLineCounter,
   type JsonRecord,
   num,
   parseStream,
-  readJsonLine,
   relativeTo,
   type StreamParser,
   str,
@@ -53,18 +53,12 @@ export class ClaudeCodeStreamParser implements StreamParser<ClaudeCodeOutcome> {
   #result: JsonRecord | undefined;
   #apiErrorStatus: number | undefined;
   #apiErrorText: string | undefined;
-  #skipped = 0;
-  #truncated = 0;
+  readonly #lines = new JsonLineCounter();
 
   push(line: string): AgentEvent[] {
-    if (!line.trim()) return [];
-    const read = readJsonLine(line);
-    if (!read) {
-      this.#skipped++;
-      return [];
-    }
+    const read = this.#lines.read(line);
+    if (!read) return [];
     const { event, truncated } = read;
-    if (truncated) this.#truncated++;
     const events: AgentEvent[] = [];
     const session = str(event.session_id);
     if (session && session !== this.#sessionId) {
@@ -103,8 +97,8 @@ export class ClaudeCodeStreamParser implements StreamParser<ClaudeCodeOutcome> {
     const outcome: ClaudeCodeOutcome = {
       finished: result !== undefined,
       sessionNotFound: false,
-      skippedLines: this.#skipped,
-      truncatedLines: this.#truncated,
+      skippedLines: this.#lines.skipped,
+      truncatedLines: this.#lines.truncated,
       ...(this.#sessionId ? { sessionId: this.#sessionId } : {}),
     };
     if (this.#apiErrorStatus !== undefined) outcome.apiErrorStatus = this.#apiErrorStatus;

@@ -18,9 +18,9 @@ import {
   clipDetail,
   count,
   isRecord,
+  JsonLineCounter,
   type JsonRecord,
   parseStream,
-  readJsonLine,
   relativeTo,
   type StreamParser,
   statusIn,
@@ -67,8 +67,7 @@ export class CodexStreamParser implements StreamParser<CodexOutcome> {
   #lastStreamError: string | undefined;
   readonly #warnings: string[] = [];
   readonly #reported = new Set<string>();
-  #skipped = 0;
-  #truncated = 0;
+  readonly #lines = new JsonLineCounter();
 
   constructor(options: CodexStreamOptions = {}) {
     this.#cwd = options.cwd;
@@ -76,14 +75,8 @@ export class CodexStreamParser implements StreamParser<CodexOutcome> {
   }
 
   push(line: string): AgentEvent[] {
-    if (!line.trim()) return [];
-    const read = readJsonLine(line);
-    if (!read) {
-      this.#skipped++;
-      return [];
-    }
-    const { event, truncated } = read;
-    if (truncated) this.#truncated++;
+    const event = this.#lines.read(line)?.event;
+    if (!event) return [];
     switch (event.type) {
       case 'thread.started': {
         const id = str(event.thread_id);
@@ -121,8 +114,8 @@ export class CodexStreamParser implements StreamParser<CodexOutcome> {
     return {
       finished: this.#finished,
       warnings: [...this.#warnings],
-      skippedLines: this.#skipped,
-      truncatedLines: this.#truncated,
+      skippedLines: this.#lines.skipped,
+      truncatedLines: this.#lines.truncated,
       ...(this.#sessionId ? { sessionId: this.#sessionId } : {}),
       ...(this.#summary ? { summary: this.#summary } : {}),
       ...(this.#sessionUsage ? { usage: this.#runUsage(), sessionUsage: { ...this.#sessionUsage } } : {}),

@@ -61,6 +61,22 @@ export function readJsonLine(line: string): { event: JsonRecord; truncated: bool
   }
 }
 
+/** readJsonLine that counts what it could not read (foreign output) and what was cut, for outcomes. */
+export class JsonLineCounter {
+  /** Non-blank lines that were not JSON objects. */
+  skipped = 0;
+  /** Lines cut at the sandbox's line cap, read as far as they went. */
+  truncated = 0;
+
+  read(line: string): { event: JsonRecord; truncated: boolean } | undefined {
+    if (!line.trim()) return undefined;
+    const read = readJsonLine(line);
+    if (!read) this.skipped++;
+    else if (read.truncated) this.truncated++;
+    return read;
+  }
+}
+
 /**
  * Parses the longest valid prefix of a JSON text, for lines the sandbox cut at its line cap: open
  * strings end where the text ends (marked with "…"), open arrays and objects close, and a value cut
