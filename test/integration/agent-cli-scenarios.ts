@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AgentRunner, ModelAccess } from '../../src/agents/types.js';
+import type { AgentEvent, AgentRunner, ModelAccess } from '../../src/agents/types.js';
 import { type AgentHarness, type RecordedExec, startRefusingModel, type Turn } from '../kit/agent-harness.js';
 import type { RecordedRequest } from '../kit/fake-model/types.js';
 import {
@@ -45,6 +45,42 @@ export function cliExec(cli: CliUnderTest, turn: Turn): RecordedExec {
     `one ${cli.subject} run: ${turn.execs.map((e) => e.argv.join(' ')).join(' | ')}`,
   );
   return runs[0]!;
+}
+
+/**
+ * What a finished turn reports: the summary (also the last event and one of the messages), the
+ * session (its event and the result), the tool calls in order, and the tokens the model served
+ * (`cost`: the CLI also reports a cost; otherwise usage is exactly the tokens).
+ */
+export function assertReported(
+  turn: Turn,
+  expected: { summary: string; tools: AgentEvent[]; cost: boolean },
+): void {
+  const { result, events, requests } = turn;
+  assert.equal(result.summary, expected.summary);
+  assert.deepEqual(events.at(-1), { type: 'summary', text: expected.summary });
+  assert.ok(events.some((e) => e.type === 'message' && e.text === expected.summary));
+  assert.ok(result.sessionId);
+  assert.deepEqual(
+    events.find((e) => e.type === 'session'),
+    { type: 'session', sessionId: result.sessionId },
+  );
+  assert.deepEqual(
+    events.filter((e) => e.type === 'tool'),
+    expected.tools,
+  );
+  const tokens = {
+    inputTokens: requests.reduce((n, r) => n + r.usage.inputTokens, 0),
+    outputTokens: requests.reduce((n, r) => n + r.usage.outputTokens, 0),
+  };
+  if (!expected.cost) assert.deepEqual(result.usage, tokens);
+  else {
+    assert.deepEqual(
+      { inputTokens: result.usage?.inputTokens, outputTokens: result.usage?.outputTokens },
+      tokens,
+    );
+    assert.ok((result.usage?.costUsd ?? 0) > 0);
+  }
 }
 
 /** The token reaches the CLI's environment and the model, and nothing else: no argv, stdin, output or file. */

@@ -16,6 +16,7 @@ import { filesContaining, gitStatus } from './agent-cli-checks.js';
 import {
   assertInstructionsReached,
   assertReplayed,
+  assertReported,
   assertTokenOnlyInEnvironment,
   bigPromptTurn,
   type CliUnderTest,
@@ -60,25 +61,20 @@ describe('GeminiAgent with the real Gemini CLI', { concurrency: false }, () => {
       'src/.keep': '',
     });
     first = await harness.runTurn(cli.agent, { prompt: TURN1 }, { checkoutDir });
-    const { result, events, requests } = first;
+    const { result, requests } = first;
     assert.equal(result.conclusion, 'success', result.error);
     assert.equal(result.exitCode, 0);
     assert.equal(await readFile(join(checkoutDir, 'src/hello.txt'), 'utf8'), 'Hello from Gemini');
     assert.equal(await readFile(join(checkoutDir, 'shell-ran.txt'), 'utf8'), 'ran\n');
-    assert.equal(result.summary, 'Wrote src/hello.txt and ran the shell.');
-    assert.match(result.sessionId ?? '', /^[0-9a-f-]{36}$/);
-    assert.deepEqual(result.usage, {
-      inputTokens: requests.reduce((n, r) => n + r.usage.inputTokens, 0),
-      outputTokens: requests.reduce((n, r) => n + r.usage.outputTokens, 0),
-    });
-    assert.deepEqual(
-      events.filter((e) => e.type === 'tool'),
-      [
+    assertReported(first, {
+      summary: 'Wrote src/hello.txt and ran the shell.',
+      tools: [
         { type: 'tool', name: 'write_file', detail: 'src/hello.txt' },
         { type: 'tool', name: 'run_shell_command', detail: 'echo ran > shell-ran.txt' },
       ],
-    );
-    assert.deepEqual(events.at(-1), { type: 'summary', text: result.summary });
+      cost: false,
+    });
+    assert.match(result.sessionId ?? '', /^[0-9a-f-]{36}$/);
     assert.equal(requests.length, 3, 'write, shell, answer');
     assert.ok(
       requests.every((r) => r.headers['x-from-repo-env'] === undefined),
