@@ -21,8 +21,8 @@ import {
   type CliTurn,
   finishCliRun,
   proxyEnv,
+  resumeOrStartOver,
   runCli,
-  startFreshSession,
 } from './cli-run.js';
 import type { AgentResult, AgentRunContext, AgentRunInput, ModelAccess } from './types.js';
 
@@ -45,13 +45,14 @@ export class ClaudeCodeAgent extends CliAgent {
   }
 
   protected async runTurn(turn: CliTurn, input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
-    const { resume } = turn;
-    let attempt = await this.#attempt(turn, resume, input.prompt, ctx);
-    if (resume && attempt.outcome.sessionNotFound && attempt.run.exec.end === 'exited') {
-      startFreshSession(ctx, CLI, resume, "is no longer in the task's home");
-      attempt = await this.#attempt(turn, undefined, input.prompt, ctx);
-    }
-    return finishCliRun(CLI, attempt.run, ctx, attempt.outcome);
+    const { run, outcome } = await resumeOrStartOver(
+      ctx,
+      CLI,
+      turn.resume,
+      (resume) => this.#attempt(turn, resume, input.prompt, ctx),
+      (attempt) => attempt.outcome.sessionNotFound,
+    );
+    return finishCliRun(CLI, run, ctx, outcome);
   }
 
   async #attempt(turn: CliTurn, resume: string | undefined, prompt: string, ctx: AgentRunContext) {

@@ -12,6 +12,7 @@ import {
   MODEL_NAME,
   modelStatusHint,
   proxyEnv,
+  resumeOrStartOver,
   runCli,
   SESSION_ID,
   startCliTurn,
@@ -96,6 +97,45 @@ describe('startCliTurn', () => {
     assert.equal(defaultModel(CLI, '  ', 'fallback'), 'fallback');
     assert.equal(defaultModel(CLI, ' mine ', 'fallback'), 'mine');
     assert.throws(() => defaultModel(CLI, '-x', 'fallback'), /invalid default X CLI model: -x/);
+  });
+});
+
+describe('resumeOrStartOver', () => {
+  const attempts = (lostOnResume: boolean, end: ExecResult['end'] = 'exited') => {
+    const asked: Array<string | undefined> = [];
+    const attempt = async (resume: string | undefined) => {
+      asked.push(resume);
+      return {
+        run: { exec: { exitCode: 1, end, durationMs: 1 }, stderr: [] },
+        lost: lostOnResume && !!resume,
+      };
+    };
+    return { asked, attempt };
+  };
+
+  it('runs again with a new session, saying so, when the CLI lost the one to resume', async () => {
+    const { ctx, lines, events } = context();
+    const { asked, attempt } = attempts(true);
+    const result = await resumeOrStartOver(ctx, CLI, 'ses_1', attempt, (a) => a.lost);
+    assert.deepEqual(asked, ['ses_1', undefined]);
+    assert.equal(result.lost, false);
+    const note = "The previous X CLI session (ses_1) is no longer in the task's home; starting a new one.";
+    assert.deepEqual(lines, [['stderr', `forge: ${note}`]]);
+    assert.deepEqual(events, [{ type: 'message', text: note }]);
+  });
+
+  it('runs once when the session was there, nothing was to resume, or the run was stopped', async () => {
+    for (const [lostOnResume, resume, end] of [
+      [false, 'ses_1', 'exited'],
+      [true, undefined, 'exited'],
+      [true, 'ses_1', 'aborted'],
+    ] as const) {
+      const { ctx, events } = context();
+      const { asked, attempt } = attempts(lostOnResume, end);
+      await resumeOrStartOver(ctx, CLI, resume, attempt, (a) => a.lost);
+      assert.deepEqual(asked, [resume]);
+      assert.deepEqual(events, []);
+    }
   });
 });
 

@@ -138,6 +138,23 @@ export function startFreshSession(ctx: AgentRunContext, cli: CliInfo, sessionId:
   ctx.onEvent({ type: 'message', text: note });
 }
 
+/**
+ * Runs a CLI that resumes a session by id (Claude Code, Codex): when the CLI exits saying it has no
+ * such session (`lost`), the turn says so and runs again with a new session.
+ */
+export async function resumeOrStartOver<Attempt extends { run: CliRun }>(
+  ctx: AgentRunContext,
+  cli: CliInfo,
+  resume: string | undefined,
+  attempt: (resume: string | undefined) => Promise<Attempt>,
+  lost: (attempt: Attempt) => boolean,
+): Promise<Attempt> {
+  const first = await attempt(resume);
+  if (!resume || first.run.exec.end !== 'exited' || !lost(first)) return first;
+  startFreshSession(ctx, cli, resume, "is no longer in the task's home");
+  return attempt(undefined);
+}
+
 /** Proxy variables for the egress allowlist (shared with setup commands and the command agent). */
 export function proxyEnv(model: ModelAccess | undefined): Record<string, string> {
   return model ? proxyEnvironment(model) : {};

@@ -25,8 +25,8 @@ import {
   type CliTurn,
   finishCliRun,
   proxyEnv,
+  resumeOrStartOver,
   runCli,
-  startFreshSession,
 } from './cli-run.js';
 import { type CodexOutcome, CodexStreamParser } from './codex-stream.js';
 import { count, isRecord } from './stream-lines.js';
@@ -54,16 +54,17 @@ export class CodexAgent extends CliAgent {
   }
 
   protected async runTurn(turn: CliTurn, input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
-    const { resume } = turn;
     await writeHomeFile(ctx.session, posix.join(CODEX_HOME_DIR, 'config.toml'), codexConfig(turn.access));
     const totals = await readUsageTotals(ctx.session);
-    let attempt = await this.#attempt(turn, resume, resume ? totals[resume] : undefined, input.prompt, ctx);
-    if (resume && attempt.run.exec.end === 'exited' && isMissingSession(attempt)) {
-      startFreshSession(ctx, CLI, resume, "is no longer in the task's home");
-      attempt = await this.#attempt(turn, undefined, undefined, input.prompt, ctx);
-    }
-    await saveUsageTotal(ctx.session, totals, attempt.outcome);
-    return finishCliRun(CLI, attempt.run, ctx, attempt.outcome);
+    const { run, outcome } = await resumeOrStartOver(
+      ctx,
+      CLI,
+      turn.resume,
+      (resume) => this.#attempt(turn, resume, resume ? totals[resume] : undefined, input.prompt, ctx),
+      isMissingSession,
+    );
+    await saveUsageTotal(ctx.session, totals, outcome);
+    return finishCliRun(CLI, run, ctx, outcome);
   }
 
   async #attempt(
