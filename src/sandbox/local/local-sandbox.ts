@@ -42,17 +42,8 @@ type ResolvedOptions = Required<LocalSandboxOptions>;
  * PATH used when the spec's env has none. Includes the directory of the running node binary so
  * node-based agent CLIs work in development setups (nvm, volta) without leaking Forge's own PATH.
  */
-export const DEFAULT_PATH = [
-  ...new Set([
-    dirname(process.execPath),
-    '/usr/local/sbin',
-    '/usr/local/bin',
-    '/usr/sbin',
-    '/usr/bin',
-    '/sbin',
-    '/bin',
-  ]),
-].join(delimiter);
+const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+export const DEFAULT_PATH = [...new Set([dirname(process.execPath), ...SYSTEM_PATH])].join(delimiter);
 
 export class LocalSandbox implements Sandbox {
   readonly kind = 'local' as const;
