@@ -1,20 +1,14 @@
 /**
  * The Claude Code stream parser on output recorded from the real CLI (2.1.330, see
- * test/kit/record-streams-claude-codex.ts), and on the ways a stream goes wrong.
+ * test/kit/record-agent-streams.ts), and on the ways a stream goes wrong.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { streamFixture } from '../../test/kit/agent-streams.js';
 import { LineSplitter } from '../sandbox/lines.js';
 import { ClaudeCodeStreamParser, parseClaudeCodeStream, toolDetail } from './claude-code-stream.js';
 
-const fixture = (name: string) =>
-  readFileSync(
-    new URL(`../../test/fixtures/agent-streams/claude-code-${name}.jsonl`, import.meta.url),
-    'utf8',
-  )
-    .split('\n')
-    .filter(Boolean);
+const fixture = (name: string) => streamFixture(`claude-code-${name}`);
 // biome-ignore lint/suspicious/noExplicitAny: recorded CLI events are read loosely in assertions.
 const json = (line: string | undefined) => JSON.parse(line ?? 'null') as Record<string, any>;
 

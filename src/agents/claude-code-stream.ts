@@ -13,8 +13,18 @@
  * the file content, the usage before the result text, so progress and usage survive and the summary
  * keeps its beginning.
  */
-import { TRUNCATED_MARKER } from '../sandbox/lines.js';
-import { clipDetail, isObject, type Json, num, parseJsonPrefix, relativeTo, str } from './stream-util.js';
+import {
+  clipDetail,
+  count,
+  isRecord,
+  JsonLineCounter,
+  type JsonRecord,
+  num,
+  parseStream,
+  relativeTo,
+  type StreamParser,
+  str,
+} from './stream-lines.js';
 import type { AgentEvent, Usage } from './types.js';
 
 export interface ClaudeCodeOutcome {
@@ -36,35 +46,19 @@ export interface ClaudeCodeOutcome {
   truncatedLines: number;
 }
 
-export class ClaudeCodeStreamParser {
+export class ClaudeCodeStreamParser implements StreamParser<ClaudeCodeOutcome> {
   #sessionId: string | undefined;
   #cwd: string | undefined;
   #lastText: string | undefined;
-  #result: Json | undefined;
+  #result: JsonRecord | undefined;
   #apiErrorStatus: number | undefined;
   #apiErrorText: string | undefined;
-  #skipped = 0;
-  #truncated = 0;
+  readonly #lines = new JsonLineCounter();
 
   push(line: string): AgentEvent[] {
-    const trimmed = line.trim();
-    if (!trimmed) return [];
-    let event: unknown;
-    const truncated = trimmed.endsWith(TRUNCATED_MARKER.trim());
-    if (truncated) {
-      this.#truncated++;
-      event = parseJsonPrefix(trimmed.slice(0, -TRUNCATED_MARKER.trim().length));
-    } else {
-      try {
-        event = JSON.parse(trimmed);
-      } catch {
-        event = undefined;
-      }
-    }
-    if (!isObject(event)) {
-      this.#skipped++;
-      return [];
-    }
+    const read = this.#lines.read(line);
+    if (!read) return [];
+    const { event, truncated } = read;
     const events: AgentEvent[] = [];
     const session = str(event.session_id);
     if (session && session !== this.#sessionId) {
@@ -93,13 +87,18 @@ export class ClaudeCodeStreamParser {
     return events;
   }
 
+  /** The result event closes the stream: nothing is pending at its end. */
+  end(): AgentEvent[] {
+    return [];
+  }
+
   outcome(): ClaudeCodeOutcome {
     const result = this.#result;
     const outcome: ClaudeCodeOutcome = {
       finished: result !== undefined,
       sessionNotFound: false,
-      skippedLines: this.#skipped,
-      truncatedLines: this.#truncated,
+      skippedLines: this.#lines.skipped,
+      truncatedLines: this.#lines.truncated,
       ...(this.#sessionId ? { sessionId: this.#sessionId } : {}),
     };
     if (this.#apiErrorStatus !== undefined) outcome.apiErrorStatus = this.#apiErrorStatus;
@@ -124,12 +123,12 @@ export class ClaudeCodeStreamParser {
     return outcome;
   }
 
-  #assistant(event: Json): AgentEvent[] {
+  #assistant(event: JsonRecord): AgentEvent[] {
     const message = event.message;
-    if (!isObject(message) || !Array.isArray(message.content)) return [];
+    if (!isRecord(message) || !Array.isArray(message.content)) return [];
     // Claude Code reports API failures as a synthetic assistant message; that is not the agent talking.
     if (event.is_api_error_message === true || message.model === '<synthetic>') {
-      const text = message.content.map((b) => (isObject(b) ? str(b.text) : undefined)).find(Boolean);
+      const text = message.content.map((b) => (isRecord(b) ? str(b.text) : undefined)).find(Boolean);
       if (text) this.#apiErrorText = text;
       if (typeof event.api_error_status === 'number') this.#apiErrorStatus = event.api_error_status;
       return [];
@@ -138,7 +137,7 @@ export class ClaudeCodeStreamParser {
     const nested = typeof event.parent_tool_use_id === 'string';
     const events: AgentEvent[] = [];
     for (const block of message.content) {
-      if (!isObject(block)) continue;
+      if (!isRecord(block)) continue;
       if (block.type === 'text' && !nested) {
         const text = str(block.text)?.trim();
         if (text) {
@@ -153,7 +152,7 @@ export class ClaudeCodeStreamParser {
     return events;
   }
 
-  #finish(result: Json): AgentEvent[] {
+  #finish(result: JsonRecord): AgentEvent[] {
     const events: AgentEvent[] = [];
     const usage = usageOf(result);
     if (usage) events.push({ type: 'usage', usage });
@@ -164,14 +163,8 @@ export class ClaudeCodeStreamParser {
 }
 
 /** Parses a whole recorded stream (tests, fixtures). */
-export function parseClaudeCodeStream(lines: Iterable<string>): {
-  events: AgentEvent[];
-  outcome: ClaudeCodeOutcome;
-} {
-  const parser = new ClaudeCodeStreamParser();
-  const events: AgentEvent[] = [];
-  for (const line of lines) events.push(...parser.push(line));
-  return { events, outcome: parser.outcome() };
+export function parseClaudeCodeStream(lines: Iterable<string>) {
+  return parseStream(new ClaudeCodeStreamParser(), lines);
 }
 
 /**
@@ -180,17 +173,18 @@ export function parseClaudeCodeStream(lines: Iterable<string>): {
  * `model_usage_since_last_result` (used when present; otherwise the total, which is the run's own
  * cost for a fresh session).
  */
-function usageOf(result: Json): Usage | undefined {
+function usageOf(result: JsonRecord): Usage | undefined {
   const u = result.usage;
-  if (!isObject(u)) return undefined;
+  if (!isRecord(u)) return undefined;
   const usage: Usage = {
-    inputTokens: num(u.input_tokens) + num(u.cache_creation_input_tokens) + num(u.cache_read_input_tokens),
-    outputTokens: num(u.output_tokens),
+    inputTokens:
+      count(u.input_tokens) + count(u.cache_creation_input_tokens) + count(u.cache_read_input_tokens),
+    outputTokens: count(u.output_tokens),
   };
   const sinceLast = result.model_usage_since_last_result;
-  if (isObject(sinceLast)) {
+  if (isRecord(sinceLast)) {
     usage.costUsd = Object.values(sinceLast).reduce<number>(
-      (sum, m) => sum + (isObject(m) ? num(m.costUSD) : 0),
+      (sum, m) => sum + (isRecord(m) ? num(m.costUSD) : 0),
       0,
     );
   } else if (typeof result.total_cost_usd === 'number') {
@@ -199,7 +193,7 @@ function usageOf(result: Json): Usage | undefined {
   return usage;
 }
 
-function describeSubtype(result: Json): string {
+function describeSubtype(result: JsonRecord): string {
   switch (result.subtype) {
     case 'error_max_turns':
       return 'it reached its maximum number of turns';
@@ -212,7 +206,7 @@ function describeSubtype(result: Json): string {
 
 /** A short hint of what a tool call does, for the progress line. */
 export function toolDetail(name: string, input: unknown, cwd?: string): string | undefined {
-  if (!isObject(input)) return undefined;
+  if (!isRecord(input)) return undefined;
   const path = str(input.file_path) ?? str(input.notebook_path) ?? str(input.path);
   let detail: string | undefined;
   switch (name) {

@@ -14,88 +14,61 @@
 
 import { ClaudeCodeStreamParser } from './claude-code-stream.js';
 import {
-  cliFailure,
-  cliResult,
-  concludeCli,
-  execCli,
-  explainModelStatus,
+  CliAgent,
+  type CliAgentOptions,
+  type CliInfo,
+  type CliRun,
+  type CliTurn,
+  finishCliRun,
   proxyEnv,
-  SESSION_ID,
+  resumeOrStartOver,
+  runCli,
 } from './cli-run.js';
-import type { AgentResult, AgentRunContext, AgentRunInput, AgentRunner, ModelAccess } from './types.js';
+import type { AgentResult, AgentRunContext, AgentRunInput, ModelAccess } from './types.js';
 
 /** Claude Code's alias for the current Sonnet model (2.1.330 resolves it to claude-sonnet-5-5). */
 export const DEFAULT_CLAUDE_CODE_MODEL = 'sonnet';
 
-export interface ClaudeCodeAgentOptions {
-  /** Model when the turn names none: an alias (`sonnet`, `opus`, `haiku`) or a full model id. */
-  model?: string;
-  /** More CLI arguments, after Forge's own (e.g. `['--effort', 'high']`). */
-  extraArgs?: readonly string[];
-  /** More environment (e.g. `CLAUDE_CODE_MAX_RETRIES`); the model access variables always win. */
-  env?: Readonly<Record<string, string>>;
-  /** The executable, looked up on the sandbox's PATH unless absolute. */
-  executable?: string;
-}
+/**
+ * `model`: an alias (`sonnet`, `opus`, `haiku`) or a full model id; `extraArgs` e.g.
+ * `['--effort', 'high']`; `env` e.g. `CLAUDE_CODE_MAX_RETRIES`.
+ */
+export type ClaudeCodeAgentOptions = CliAgentOptions;
 
-const SUBJECT = 'Claude Code';
+const CLI: CliInfo = { subject: 'Claude Code', keySetting: 'ANTHROPIC_API_KEY' };
 
-export class ClaudeCodeAgent implements AgentRunner {
+export class ClaudeCodeAgent extends CliAgent {
   readonly name = 'claude-code';
-  readonly #model: string;
-  readonly #extraArgs: readonly string[];
-  readonly #env: Readonly<Record<string, string>>;
-  readonly #executable: string;
 
   constructor(options: ClaudeCodeAgentOptions = {}) {
-    this.#model = options.model?.trim() || DEFAULT_CLAUDE_CODE_MODEL;
-    this.#extraArgs = options.extraArgs ?? [];
-    this.#env = options.env ?? {};
-    this.#executable = options.executable ?? 'claude';
+    super(CLI, options, { model: DEFAULT_CLAUDE_CODE_MODEL, executable: 'claude' });
   }
 
-  async run(input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
-    if (!ctx.model) {
-      return {
-        conclusion: 'failure',
-        error: `${SUBJECT} needs model access, but the turn has no model gateway grant.`,
-      };
-    }
-    const model = input.model?.trim() || this.#model;
-    const resume = input.sessionId && SESSION_ID.test(input.sessionId) ? input.sessionId : undefined;
-    let attempt = await this.#attempt(model, resume, input.prompt, ctx.model, ctx);
-    if (resume && attempt.outcome.sessionNotFound && attempt.exec.end === 'exited') {
-      ctx.onLine(
-        'stderr',
-        `forge: Claude Code has no session ${resume} in this task's home; starting a new session.`,
-      );
-      attempt = await this.#attempt(model, undefined, input.prompt, ctx.model, ctx);
-    }
-    const { outcome, exec, stderr } = attempt;
-    const cliError = outcome.error
-      ? cliFailure(SUBJECT, outcome.error, explainModelStatus(outcome.apiErrorStatus, 'ANTHROPIC_API_KEY'))
-      : undefined;
-    return cliResult(outcome, concludeCli(exec, ctx, SUBJECT, cliError, stderr), exec);
-  }
-
-  async #attempt(
-    model: string,
-    resume: string | undefined,
-    prompt: string,
-    access: ModelAccess,
-    ctx: AgentRunContext,
-  ) {
-    const parser = new ClaudeCodeStreamParser();
-    const { exec, stderr } = await execCli(
-      {
-        argv: claudeCodeArgv({ executable: this.#executable, model, resume, extraArgs: this.#extraArgs }),
-        env: claudeCodeEnv(access, this.#env),
-        stdin: prompt,
-        parser,
-      },
+  protected async runTurn(turn: CliTurn, input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
+    const { run, outcome } = await resumeOrStartOver(
       ctx,
+      CLI,
+      turn.resume,
+      (resume) => this.#attempt(turn, resume, input.prompt, ctx),
+      (attempt) => attempt.outcome.sessionNotFound,
     );
-    return { exec, stderr, outcome: parser.outcome() };
+    return finishCliRun(CLI, run, ctx, outcome);
+  }
+
+  async #attempt(turn: CliTurn, resume: string | undefined, prompt: string, ctx: AgentRunContext) {
+    const parser = new ClaudeCodeStreamParser();
+    const run: CliRun = await runCli(ctx, {
+      argv: claudeCodeArgv({
+        executable: this.executable,
+        model: turn.model,
+        resume,
+        extraArgs: this.extraArgs,
+      }),
+      env: claudeCodeEnv(turn.access, this.env),
+      stdin: prompt,
+      parser,
+    });
+    return { run, outcome: parser.outcome() };
   }
 }
 

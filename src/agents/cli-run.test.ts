@@ -1,226 +1,293 @@
-/**
- * The pure parts of the Claude Code and Codex runners: how each CLI is invoked and configured,
- * shared failure wording, home files, and reading JSON cut at the line cap.
- */
+/** The plumbing the four CLI runners share: turn checks, running a CLI, and how a run ended. */
 import assert from 'node:assert/strict';
-import { chown, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { SandboxSession } from '../sandbox/types.js';
-import { ClaudeCodeAgent, claudeCodeArgv, claudeCodeEnv, DEFAULT_CLAUDE_CODE_MODEL } from './claude-code.js';
+import { describe, it } from 'node:test';
+import type { ExecOptions, ExecResult, SandboxSession } from '../sandbox/types.js';
 import {
+  CLI_MAX_LINE_BYTES,
+  type CliRun,
   cliFailure,
   concludeCli,
-  explainModelStatus,
+  defaultModel,
+  finishCliRun,
+  MODEL_NAME,
+  modelStatusHint,
   proxyEnv,
+  resumeOrStartOver,
+  runCli,
   SESSION_ID,
-  writeHomeFile,
+  startCliTurn,
 } from './cli-run.js';
-import { CodexAgent, codexArgv, codexConfig, codexEnv, DEFAULT_CODEX_MODEL } from './codex.js';
-import { parseJsonPrefix } from './stream-util.js';
-import type { AgentRunContext, ModelAccess } from './types.js';
+import { statusIn } from './stream-lines.js';
+import type { AgentEvent, AgentRunContext, ModelAccess } from './types.js';
 
 const access: ModelAccess = {
-  anthropicBaseUrl: 'http://gateway.internal:8089/anthropic',
-  openaiBaseUrl: 'http://gateway.internal:8089/openai/v1',
-  geminiBaseUrl: 'http://gateway.internal:8089/gemini',
-  token: 'turn-token-123',
+  anthropicBaseUrl: 'http://forge-gateway:8080',
+  openaiBaseUrl: 'http://10.1.2.3:8080/v1',
+  geminiBaseUrl: 'http://[fd00::5]:8080',
+  token: 't',
 };
+const CLI = { subject: 'X CLI', keySetting: 'X_API_KEY', maxPromptBytes: 1024 * 1024 };
 
-let root: string;
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'forge-cli-run-test-'));
-});
-after(() => rm(root, { recursive: true, force: true }));
+function context(model: ModelAccess | null = access) {
+  const lines: Array<[string, string]> = [];
+  const events: AgentEvent[] = [];
+  const ctx: AgentRunContext = {
+    session: {} as SandboxSession,
+    ...(model ? { model } : {}),
+    signal: new AbortController().signal,
+    timeoutMs: 60_000,
+    onLine: (stream, line) => lines.push([stream, line]),
+    onEvent: (event) => events.push(event),
+  };
+  return { ctx, lines, events };
+}
 
-describe('Claude Code invocation', () => {
-  it('runs headless with stream-json, the model as one argument, resume when asked', () => {
-    assert.deepEqual(claudeCodeArgv({ executable: 'claude', model: 'opus' }), [
-      'claude',
-      '-p',
-      '--output-format',
-      'stream-json',
-      '--verbose',
-      '--model=opus',
-      '--dangerously-skip-permissions',
-    ]);
-    const resumed = claudeCodeArgv({
-      executable: 'claude',
-      model: '-x',
-      resume: 'abc',
-      extraArgs: ['--effort', 'high'],
+describe('startCliTurn', () => {
+  it('needs the model gateway, a model name that cannot pass as a flag and a prompt within limits', () => {
+    const input = { taskId: 't', prompt: 'do it' };
+    assert.deepEqual(startCliTurn(CLI, input, context(null).ctx, 'm'), {
+      refused:
+        'X CLI needs model access, but the turn has no model gateway grant: the model gateway is not configured on this Forge.',
     });
-    assert.deepEqual(resumed.slice(5), [
-      '--model=-x',
-      '--dangerously-skip-permissions',
-      '--resume=abc',
-      '--effort',
-      'high',
-    ]);
-    assert.equal(DEFAULT_CLAUDE_CODE_MODEL, 'sonnet');
-  });
-
-  it('gets the gateway and token as its Anthropic settings, quiet, and the proxy when there is one', () => {
-    const env = claudeCodeEnv(access, {
-      ANTHROPIC_API_KEY: 'operator-override',
-      CLAUDE_CODE_MAX_RETRIES: '2',
+    assert.deepEqual(startCliTurn(CLI, { ...input, model: '--yolo' }, context().ctx, 'm'), {
+      refused: '`--yolo` is not a valid model name.',
     });
-    assert.equal(env.ANTHROPIC_BASE_URL, access.anthropicBaseUrl);
-    assert.equal(env.ANTHROPIC_API_KEY, access.token, 'the model access variables win over extra env');
-    assert.equal(env.CLAUDE_CODE_MAX_RETRIES, '2');
-    for (const key of [
-      'DISABLE_TELEMETRY',
-      'DISABLE_AUTOUPDATER',
-      'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC',
-      'IS_SANDBOX',
-    ]) {
-      assert.equal(env[key], '1', key);
-    }
-    assert.equal(env.HTTPS_PROXY, undefined);
-    const proxied = claudeCodeEnv({ ...access, proxyUrl: 'http://u:p@proxy:3128' });
-    assert.equal(proxied.HTTPS_PROXY, 'http://u:p@proxy:3128');
-  });
-});
-
-describe('Codex invocation', () => {
-  it('runs `codex exec --json` unattended, the prompt from stdin, `resume <id>` when asked', () => {
-    assert.deepEqual(codexArgv({ executable: 'codex', model: 'gpt-5.5' }), [
-      'codex',
-      'exec',
-      '--json',
-      '--skip-git-repo-check',
-      '--dangerously-bypass-approvals-and-sandbox',
-      '--model=gpt-5.5',
-      '-',
-    ]);
+    assert.deepEqual(startCliTurn(CLI, { ...input, model: 'a`b c' }, context().ctx, 'm'), {
+      refused: "`a'b c` is not a valid model name.",
+    });
+    assert.deepEqual(startCliTurn(CLI, { ...input, prompt: ' \n' }, context().ctx, 'm'), {
+      refused: 'X CLI needs a non-empty prompt.',
+    });
     assert.deepEqual(
-      codexArgv({ executable: 'codex', model: 'm', resume: 'id-1', extraArgs: ['-c', 'a=1'] }).slice(5),
-      ['--model=m', '-c', 'a=1', 'resume', 'id-1', '-'],
+      startCliTurn(CLI, { ...input, prompt: 'x'.repeat(1024 * 1024 + 1) }, context().ctx, 'm'),
+      {
+        refused: 'The prompt is larger than the 1 MiB X CLI reads; shorten the request.',
+      },
     );
-    assert.equal(DEFAULT_CODEX_MODEL, 'gpt-6.1-sol');
-  });
-
-  it('reads its key from FORGE_MODEL_TOKEN and keeps CODEX_HOME in the home', () => {
-    const env = codexEnv(access, '/home/agent/.codex', { FORGE_MODEL_TOKEN: 'x', RUST_LOG: 'warn' });
-    assert.deepEqual(env, {
-      RUST_LOG: 'warn',
-      CODEX_HOME: '/home/agent/.codex',
-      FORGE_MODEL_TOKEN: access.token,
+    assert.deepEqual(startCliTurn(CLI, { ...input, model: ' opus ' }, context().ctx, 'm'), {
+      model: 'opus',
+      access,
+    });
+    assert.deepEqual(startCliTurn(CLI, { ...input, sessionId: 'ses_1' }, context().ctx, 'm'), {
+      model: 'm',
+      access,
+      resume: 'ses_1',
     });
   });
 
-  it('configures one provider, the gateway, with no secret in the file', () => {
-    const config = codexConfig({ ...access, openaiBaseUrl: 'http://gw/"odd"/v1' });
-    assert.match(config, /^model_provider = "forge"$/m);
-    assert.match(config, /^base_url = "http:\/\/gw\/\\"odd\\"\/v1"$/m);
-    assert.match(config, /^env_key = "FORGE_MODEL_TOKEN"$/m);
-    assert.match(config, /^wire_api = "responses"$/m);
-    assert.match(config, /^check_for_update_on_startup = false$/m);
-    assert.match(config, /^\[shell_environment_policy\]\nexclude = \["FORGE_MODEL_TOKEN"\]$/m);
-    assert.ok(!config.includes(access.token));
+  it('starts a new session, saying so, when the stored session id cannot go on argv', () => {
+    const { ctx, lines, events } = context();
+    const turn = startCliTurn(CLI, { taskId: 't', prompt: 'x', sessionId: '--resume-all' }, ctx, 'm');
+    assert.deepEqual(turn, { model: 'm', access });
+    const note =
+      'The previous X CLI session (--resume-all) has an id Forge cannot pass on; starting a new one.';
+    assert.deepEqual(lines, [['stderr', `forge: ${note}`]]);
+    assert.deepEqual(events, [{ type: 'message', text: note }]);
+  });
+
+  it('accepts plain model names and session ids only', () => {
+    for (const name of ['sonnet', 'sonnet[1m]', 'claude-sonnet-4-5@20250929', 'org/model:tag', 'gpt-5.1+x'])
+      assert.ok(MODEL_NAME.test(name), name);
+    for (const name of ['-x', '--yolo', 'a b', '', 'a;b', `m${'x'.repeat(200)}`])
+      assert.ok(!MODEL_NAME.test(name), name);
+    assert.ok(SESSION_ID.test('01a242f1-582e-79c0-b82d-4eea2594f738'));
+    assert.ok(SESSION_ID.test('ses_4f2aB9'));
+    assert.ok(!SESSION_ID.test('--dangerous'));
+    assert.ok(!SESSION_ID.test('a b'));
+    assert.equal(defaultModel(CLI, '  ', 'fallback'), 'fallback');
+    assert.equal(defaultModel(CLI, ' mine ', 'fallback'), 'mine');
+    assert.throws(() => defaultModel(CLI, '-x', 'fallback'), /invalid default X CLI model: -x/);
   });
 });
 
-describe('both runners without a model grant', () => {
-  it('fail with a clear reason and run nothing', async () => {
-    const ctx = {
-      session: {} as SandboxSession,
-      signal: new AbortController().signal,
-      timeoutMs: 1000,
-      onLine: () => assert.fail('nothing should run'),
-      onEvent: () => assert.fail('nothing should run'),
-    } satisfies AgentRunContext;
-    for (const agent of [new ClaudeCodeAgent(), new CodexAgent()]) {
-      const result = await agent.run({ taskId: 't', prompt: 'x' }, ctx);
-      assert.equal(result.conclusion, 'failure');
-      assert.match(result.error ?? '', /needs model access, but the turn has no model gateway grant/);
+describe('resumeOrStartOver', () => {
+  const attempts = (lostOnResume: boolean, end: ExecResult['end'] = 'exited') => {
+    const asked: Array<string | undefined> = [];
+    const attempt = async (resume: string | undefined) => {
+      asked.push(resume);
+      return {
+        run: { exec: { exitCode: 1, end, durationMs: 1 }, stderr: [] },
+        lost: lostOnResume && !!resume,
+      };
+    };
+    return { asked, attempt };
+  };
+
+  it('runs again with a new session, saying so, when the CLI lost the one to resume', async () => {
+    const { ctx, lines, events } = context();
+    const { asked, attempt } = attempts(true);
+    const result = await resumeOrStartOver(ctx, CLI, 'ses_1', attempt, (a) => a.lost);
+    assert.deepEqual(asked, ['ses_1', undefined]);
+    assert.equal(result.lost, false);
+    const note = "The previous X CLI session (ses_1) is no longer in the task's home; starting a new one.";
+    assert.deepEqual(lines, [['stderr', `forge: ${note}`]]);
+    assert.deepEqual(events, [{ type: 'message', text: note }]);
+  });
+
+  it('runs once when the session was there, nothing was to resume, or the run was stopped', async () => {
+    for (const [lostOnResume, resume, end] of [
+      [false, 'ses_1', 'exited'],
+      [true, undefined, 'exited'],
+      [true, 'ses_1', 'aborted'],
+    ] as const) {
+      const { ctx, events } = context();
+      const { asked, attempt } = attempts(lostOnResume, end);
+      await resumeOrStartOver(ctx, CLI, resume, attempt, (a) => a.lost);
+      assert.deepEqual(asked, [resume]);
+      assert.deepEqual(events, []);
     }
   });
 });
 
 describe('proxyEnv', () => {
-  it('sets both spellings and sends the gateway hosts around the proxy', () => {
+  it('is empty without a proxy', () => {
     assert.deepEqual(proxyEnv(access), {});
-    const env = proxyEnv({ ...access, anthropicBaseUrl: 'http://[::1]:9/a', proxyUrl: 'http://proxy:3128' });
-    assert.equal(env.https_proxy, 'http://proxy:3128');
-    assert.equal(env.HTTP_PROXY, 'http://proxy:3128');
-    assert.deepEqual(env.NO_PROXY?.split(','), ['localhost', '127.0.0.1', '::1', 'gateway.internal']);
+    assert.deepEqual(proxyEnv(undefined), {});
+  });
+
+  it('sets both spellings and keeps the gateway hosts direct', () => {
+    const env = proxyEnv({ ...access, proxyUrl: 'http://u:p@proxy:3128' });
+    for (const key of ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'])
+      assert.equal(env[key], 'http://u:p@proxy:3128');
+    assert.equal(env.NO_PROXY, 'localhost,127.0.0.1,::1,forge-gateway,10.1.2.3,fd00::5');
     assert.equal(env.no_proxy, env.NO_PROXY);
+    const ipv6 = proxyEnv({ ...access, anthropicBaseUrl: 'http://[::1]:9/a', proxyUrl: 'http://proxy:3128' });
+    assert.deepEqual(ipv6.NO_PROXY?.split(','), ['localhost', '127.0.0.1', '::1', '10.1.2.3', 'fd00::5']);
   });
 });
 
-describe('writeHomeFile', () => {
-  it("writes under the home, creating directories, owned by the home's owner", async () => {
-    const home = join(root, 'home');
-    await mkdir(home);
-    const isRoot = process.getuid?.() === 0;
-    if (isRoot) await chown(home, 1000, 1000);
-    const session = { hostHomeDir: home } as SandboxSession;
-    const path = await writeHomeFile(session, '.codex/nested/config.toml', 'a = 1\n');
-    assert.equal(await readFile(path, 'utf8'), 'a = 1\n');
-    const expected = isRoot ? 1000 : process.getuid?.();
-    for (const entry of [join(home, '.codex'), join(home, '.codex/nested'), path]) {
-      assert.equal((await stat(entry)).uid, expected, entry);
-    }
-    await assert.rejects(writeHomeFile(session, '../escape.txt', 'x'), TypeError);
-  });
-});
-
-describe('failure wording', () => {
-  const limits = { timeoutMs: 60_000, idleTimeoutMs: 30_000 };
-  it('prefers the sandbox end, then the CLI error, then the exit code with stderr', () => {
-    const exited = (exitCode: number) => ({ exitCode, end: 'exited' as const, durationMs: 1 });
-    assert.deepEqual(
-      concludeCli({ exitCode: null, end: 'timeout', durationMs: 1 }, limits, 'Codex', 'boom', []),
-      {
-        conclusion: 'timed_out',
-        error: 'The agent ran longer than 1 minute and was stopped.',
+describe('runCli', () => {
+  it('passes the prompt on stdin with a 4 MiB line cap, parses stdout, keeps the stderr tail', async () => {
+    const seen: Array<{ argv: string[]; options: ExecOptions }> = [];
+    const session = {
+      async exec(argv: string[], options: ExecOptions): Promise<ExecResult> {
+        seen.push({ argv, options });
+        options.onLine('stdout', 'one');
+        for (let i = 0; i < 7; i++) options.onLine('stderr', `err ${i} ${'e'.repeat(i === 6 ? 5000 : 1)}`);
+        options.onLine('stdout', 'two');
+        return { exitCode: 3, end: 'exited', durationMs: 5 };
       },
+    } as unknown as SandboxSession;
+    const { ctx, lines, events } = context();
+    const parser = {
+      push: (line: string): AgentEvent[] => [{ type: 'message', text: line }],
+      end: (): AgentEvent[] => [{ type: 'summary', text: 'end' }],
+      outcome: () => ({}),
+    };
+    const run = await runCli(
+      { ...ctx, session, idleTimeoutMs: 30_000 },
+      { argv: ['cli', '-p'], env: { A: '1' }, stdin: 'the prompt', parser },
     );
-    assert.deepEqual(concludeCli(exited(1), limits, 'Codex', 'Codex failed: boom', ['x']), {
-      conclusion: 'failure',
-      error: 'Codex failed: boom',
-    });
-    const plain = concludeCli(exited(2), limits, 'Codex', undefined, ['fatal: no such thing']);
-    assert.equal(plain.conclusion, 'failure');
-    assert.match(
-      plain.error ?? '',
-      /^Codex exited with code 2\.\n\nLast lines of stderr:\n```\nfatal: no such thing\n```$/,
+    assert.equal(seen.length, 1);
+    assert.deepEqual(seen[0]?.argv, ['cli', '-p']);
+    const options = seen[0]!.options;
+    assert.equal(options.stdin, 'the prompt');
+    assert.deepEqual(options.env, { A: '1' });
+    assert.equal(options.maxLineBytes, CLI_MAX_LINE_BYTES);
+    assert.equal(CLI_MAX_LINE_BYTES, 4 * 1024 * 1024);
+    assert.equal(options.timeoutMs, 60_000);
+    assert.equal(options.idleTimeoutMs, 30_000);
+    assert.equal(options.signal, ctx.signal);
+    assert.deepEqual(events, [
+      { type: 'message', text: 'one' },
+      { type: 'message', text: 'two' },
+      { type: 'summary', text: 'end' },
+    ]);
+    assert.equal(lines.length, 9, 'every raw line reaches the event log');
+    assert.deepEqual(
+      run.stderr.map((l) => l.slice(0, 5)),
+      ['err 2', 'err 3', 'err 4', 'err 5', 'err 6'],
     );
-    assert.deepEqual(concludeCli(exited(0), limits, 'Codex', undefined, []), { conclusion: 'success' });
+    assert.equal(run.stderr.at(-1)?.length, 2000, 'kept stderr lines are clipped');
+    assert.deepEqual(run.exec, { exitCode: 3, end: 'exited', durationMs: 5 });
+  });
+});
+
+describe('how a run ended', () => {
+  const limits = { timeoutMs: 60_000, idleTimeoutMs: 120_000 };
+  const run = (exec: Partial<ExecResult>, stderr: string[] = []): CliRun => ({
+    exec: { exitCode: 0, end: 'exited', durationMs: 1, ...exec },
+    stderr,
   });
 
-  it('explains model API statuses with the setting to check', () => {
-    assert.match(explainModelStatus(401, 'ANTHROPIC_API_KEY') ?? '', /HTTP 401.*ANTHROPIC_API_KEY/);
-    assert.match(explainModelStatus(429, 'X') ?? '', /rate limit/);
-    assert.match(explainModelStatus(529, 'X') ?? '', /temporary/);
-    assert.equal(explainModelStatus(undefined, 'X'), undefined);
-    assert.equal(explainModelStatus(302, 'X'), undefined);
+  it('lets the sandbox verdict win, then the CLI error, then a bare exit with stderr', () => {
+    assert.deepEqual(concludeCli(run({}), limits, 'X', undefined), { conclusion: 'success' });
+    assert.deepEqual(concludeCli(run({ end: 'timeout', exitCode: null }), limits, 'X', 'X failed: boom'), {
+      conclusion: 'timed_out',
+      error: 'The agent ran longer than 1 minute and was stopped.',
+    });
+    assert.equal(
+      concludeCli(run({ end: 'aborted', exitCode: null }), limits, 'X', undefined).conclusion,
+      'cancelled',
+    );
+    assert.deepEqual(concludeCli(run({}), limits, 'X', 'X failed: boom'), {
+      conclusion: 'failure',
+      error: 'X failed: boom',
+    });
+    assert.deepEqual(concludeCli(run({ exitCode: 1 }, ['x']), limits, 'X', 'X failed: boom'), {
+      conclusion: 'failure',
+      error: 'X failed: boom',
+    });
+    const bare = concludeCli(run({ exitCode: 3 }, ['fatal: it broke']), limits, 'X', undefined);
+    assert.equal(bare.conclusion, 'failure');
+    assert.match(bare.error!, /^X exited with code 3\.\n\nLast lines of stderr:\n```\nfatal: it broke\n```$/);
+  });
+
+  it('builds the result from the outcome, naming the key to check for a refused call', () => {
+    const outcome = { sessionId: 's', summary: 'Done.', usage: { inputTokens: 3, outputTokens: 1 } };
+    assert.deepEqual(finishCliRun(CLI, run({}), limits, outcome), {
+      conclusion: 'success',
+      ...outcome,
+      exitCode: 0,
+    });
+    const refused = finishCliRun(CLI, run({ exitCode: 1 }), limits, {
+      sessionId: 's',
+      error: 'got status: 401 Unauthorized',
+    });
+    assert.equal(refused.conclusion, 'failure');
+    assert.equal(refused.sessionId, 's', 'the session id is kept when the turn failed');
+    assert.match(
+      refused.error!,
+      /^X CLI failed: got status: 401 Unauthorized\n\n.*HTTP 401.*check X_API_KEY/,
+    );
+    const named = finishCliRun(CLI, run({ exitCode: 1 }), limits, { error: 'nope', apiErrorStatus: 429 });
+    assert.match(named.error!, /^X CLI failed: nope\n\n.*rate limit/);
+    const fallback = finishCliRun(
+      CLI,
+      run({ exitCode: 41 }, ['stderr']),
+      limits,
+      {},
+      'X CLI could not authenticate.',
+    );
+    assert.deepEqual(fallback, {
+      conclusion: 'failure',
+      error: 'X CLI could not authenticate.',
+      exitCode: 41,
+    });
+  });
+
+  it('words failures as one clipped paragraph plus a hint', () => {
     assert.equal(cliFailure('Codex', '  a\n b ', 'Hint.'), 'Codex failed: a b\n\nHint.');
     assert.equal(cliFailure('Codex', 'x'.repeat(600)).length, 'Codex failed: '.length + 501);
   });
 
-  it('accepts only plain session ids for resume', () => {
-    assert.ok(SESSION_ID.test('01a242f1-582e-79c0-b82d-4eea2594f738'));
-    assert.ok(!SESSION_ID.test('--dangerous'));
-    assert.ok(!SESSION_ID.test('a b'));
-  });
-});
-
-describe('parseJsonPrefix', () => {
-  it('reads as much of a cut JSON text as is whole, keeping cut strings', () => {
-    assert.deepEqual(parseJsonPrefix('{"a":1,"b":[true,null,"x"],"c":{"d":"hel'), {
-      a: 1,
-      b: [true, null, 'x'],
-      c: { d: 'hel…' },
-    });
-    assert.deepEqual(parseJsonPrefix('{"n":12'), {}, 'a number at the cut may be incomplete');
-    assert.deepEqual(parseJsonPrefix('{"k'), {});
-    assert.deepEqual(parseJsonPrefix('{"s":"a\\n\\u00e9\\'), { s: 'a\né…' });
-    assert.deepEqual(parseJsonPrefix('[1,2,'), [1, 2]);
-    assert.deepEqual(parseJsonPrefix('{"whole":{"x":1}}'), { whole: { x: 1 } });
-    assert.equal(parseJsonPrefix('Error: not json'), undefined);
-    assert.equal(parseJsonPrefix(''), undefined);
+  it('finds the status in CLI error texts and says what to do', () => {
+    assert.equal(statusIn('got status: 429 Too Many Requests'), 429);
+    assert.equal(statusIn('unexpected status 401 Unauthorized: Incorrect API key'), 401);
+    assert.equal(statusIn('{"error":{"code": 401}}'), 401);
+    assert.equal(statusIn('HTTP 503 from upstream'), 503);
+    assert.equal(statusIn('took 401 ms'), undefined);
+    assert.match(modelStatusHint(403, 'GEMINI_API_KEY')!, /check GEMINI_API_KEY/);
+    assert.match(modelStatusHint(401, 'ANTHROPIC_API_KEY')!, /HTTP 401.*ANTHROPIC_API_KEY/);
+    assert.match(
+      modelStatusHint(429, 'K')!,
+      /rate limit, the provider account's quota, or this task's budget/,
+    );
+    assert.match(modelStatusHint(404, 'K')!, /model name/);
+    assert.match(modelStatusHint(400, 'K')!, /HTTP 400/);
+    assert.match(modelStatusHint(502, 'K')!, /temporary/);
+    assert.match(modelStatusHint(529, 'K')!, /temporary/);
+    assert.equal(modelStatusHint(undefined, 'K'), undefined);
+    assert.equal(modelStatusHint(302, 'K'), undefined);
   });
 });

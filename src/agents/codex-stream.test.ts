@@ -1,18 +1,15 @@
 /**
  * The Codex stream parser on output recorded from the real CLI (0.169.0, see
- * test/kit/record-streams-claude-codex.ts), and on the ways a stream goes wrong.
+ * test/kit/record-agent-streams.ts), and on the ways a stream goes wrong.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, it } from 'node:test';
+import { streamFixture } from '../../test/kit/agent-streams.js';
 import { LineSplitter } from '../sandbox/lines.js';
 import { CodexStreamParser, parseCodexStream, unwrapShell } from './codex-stream.js';
 
-const fixture = (name: string) =>
-  readFileSync(new URL(`../../test/fixtures/agent-streams/codex-${name}.jsonl`, import.meta.url), 'utf8')
-    .split('\n')
-    .filter(Boolean);
+const fixture = (name: string) => streamFixture(`codex-${name}`);
 // biome-ignore lint/suspicious/noExplicitAny: recorded CLI events are read loosely in assertions.
 const json = (line: string | undefined) => JSON.parse(line ?? 'null') as Record<string, any>;
 const find = (lines: string[], type: string) => json(lines.find((l) => json(l).type === type));

@@ -14,8 +14,18 @@
  * the sandbox cut at its line cap (a long answer, a command's large output) is read as far as it
  * goes. A tool is reported once per item id (at start when Codex announces it, else at the end).
  */
-import { TRUNCATED_MARKER } from '../sandbox/lines.js';
-import { clipDetail, isObject, type Json, num, parseJsonPrefix, relativeTo, str } from './stream-util.js';
+import {
+  clipDetail,
+  count,
+  isRecord,
+  JsonLineCounter,
+  type JsonRecord,
+  parseStream,
+  relativeTo,
+  type StreamParser,
+  statusIn,
+  str,
+} from './stream-lines.js';
 import type { AgentEvent, Usage } from './types.js';
 
 export interface CodexOutcome {
@@ -46,7 +56,7 @@ export interface CodexStreamOptions {
   usageBefore?: Usage;
 }
 
-export class CodexStreamParser {
+export class CodexStreamParser implements StreamParser<CodexOutcome> {
   readonly #cwd: string | undefined;
   readonly #usageBefore: Usage;
   #sessionUsage: Usage | undefined;
@@ -57,8 +67,7 @@ export class CodexStreamParser {
   #lastStreamError: string | undefined;
   readonly #warnings: string[] = [];
   readonly #reported = new Set<string>();
-  #skipped = 0;
-  #truncated = 0;
+  readonly #lines = new JsonLineCounter();
 
   constructor(options: CodexStreamOptions = {}) {
     this.#cwd = options.cwd;
@@ -66,23 +75,8 @@ export class CodexStreamParser {
   }
 
   push(line: string): AgentEvent[] {
-    const trimmed = line.trim();
-    if (!trimmed) return [];
-    let event: unknown;
-    if (trimmed.endsWith(TRUNCATED_MARKER.trim())) {
-      this.#truncated++;
-      event = parseJsonPrefix(trimmed.slice(0, -TRUNCATED_MARKER.trim().length));
-    } else {
-      try {
-        event = JSON.parse(trimmed);
-      } catch {
-        event = undefined;
-      }
-    }
-    if (!isObject(event)) {
-      this.#skipped++;
-      return [];
-    }
+    const event = this.#lines.read(line)?.event;
+    if (!event) return [];
     switch (event.type) {
       case 'thread.started': {
         const id = str(event.thread_id);
@@ -93,12 +87,12 @@ export class CodexStreamParser {
       case 'item.started':
       case 'item.updated':
       case 'item.completed':
-        return isObject(event.item) ? this.#item(event.item, event.type === 'item.completed') : [];
+        return isRecord(event.item) ? this.#item(event.item, event.type === 'item.completed') : [];
       case 'turn.completed':
         return this.#turnCompleted(event);
       case 'turn.failed':
         this.#error =
-          unwrapError(isObject(event.error) ? str(event.error.message) : undefined) ?? 'the turn failed';
+          unwrapError(isRecord(event.error) ? str(event.error.message) : undefined) ?? 'the turn failed';
         return [];
       case 'error':
         // Retries ("Reconnecting... 2/5 (…)") and the final stream error; turn.failed follows a fatal one.
@@ -109,14 +103,19 @@ export class CodexStreamParser {
     }
   }
 
+  /** turn.completed closes the stream: nothing is pending at its end. */
+  end(): AgentEvent[] {
+    return [];
+  }
+
   outcome(): CodexOutcome {
     const error = this.#error ?? (this.#finished ? undefined : this.#lastStreamError);
     const status = error ? statusIn(error) : undefined;
     return {
       finished: this.#finished,
       warnings: [...this.#warnings],
-      skippedLines: this.#skipped,
-      truncatedLines: this.#truncated,
+      skippedLines: this.#lines.skipped,
+      truncatedLines: this.#lines.truncated,
       ...(this.#sessionId ? { sessionId: this.#sessionId } : {}),
       ...(this.#summary ? { summary: this.#summary } : {}),
       ...(this.#sessionUsage ? { usage: this.#runUsage(), sessionUsage: { ...this.#sessionUsage } } : {}),
@@ -125,7 +124,7 @@ export class CodexStreamParser {
     };
   }
 
-  #item(item: Json, completed: boolean): AgentEvent[] {
+  #item(item: JsonRecord, completed: boolean): AgentEvent[] {
     const id = str(item.id) ?? '';
     switch (item.type) {
       case 'agent_message': {
@@ -154,13 +153,13 @@ export class CodexStreamParser {
     }
   }
 
-  #turnCompleted(event: Json): AgentEvent[] {
+  #turnCompleted(event: JsonRecord): AgentEvent[] {
     this.#finished = true;
     const events: AgentEvent[] = [];
     const u = event.usage;
-    if (isObject(u)) {
+    if (isRecord(u)) {
       // OpenAI counts cached input inside input_tokens, reasoning inside output_tokens.
-      this.#sessionUsage = { inputTokens: num(u.input_tokens), outputTokens: num(u.output_tokens) };
+      this.#sessionUsage = { inputTokens: count(u.input_tokens), outputTokens: count(u.output_tokens) };
       events.push({ type: 'usage', usage: this.#runUsage() });
     }
     if (this.#summary) events.push({ type: 'summary', text: this.#summary });
@@ -187,13 +186,10 @@ export function parseCodexStream(
   lines: Iterable<string>,
   options: CodexStreamOptions = {},
 ): { events: AgentEvent[]; outcome: CodexOutcome } {
-  const parser = new CodexStreamParser(options);
-  const events: AgentEvent[] = [];
-  for (const line of lines) events.push(...parser.push(line));
-  return { events, outcome: parser.outcome() };
+  return parseStream(new CodexStreamParser(options), lines);
 }
 
-function describeTool(item: Json, cwd: string | undefined): AgentEvent | undefined {
+function describeTool(item: JsonRecord, cwd: string | undefined): AgentEvent | undefined {
   switch (item.type) {
     case 'command_execution': {
       const command = str(item.command);
@@ -204,7 +200,7 @@ function describeTool(item: Json, cwd: string | undefined): AgentEvent | undefin
     case 'file_change': {
       const paths = Array.isArray(item.changes)
         ? item.changes
-            .map((c) => (isObject(c) ? str(c.path) : undefined))
+            .map((c) => (isRecord(c) ? str(c.path) : undefined))
             .filter((p): p is string => Boolean(p))
             .map((p) => relativeTo(p, cwd))
         : [];
@@ -246,8 +242,8 @@ function unwrapError(message: string | undefined): string | undefined {
   if (text.startsWith('{')) {
     try {
       const body = JSON.parse(text) as unknown;
-      if (isObject(body)) {
-        const inner = isObject(body.error) ? str(body.error.message) : str(body.message);
+      if (isRecord(body)) {
+        const inner = isRecord(body.error) ? str(body.error.message) : str(body.message);
         if (inner) return inner;
       }
     } catch {
@@ -255,9 +251,4 @@ function unwrapError(message: string | undefined): string | undefined {
     }
   }
   return text;
-}
-
-function statusIn(message: string): number | undefined {
-  const m = /\bstatus (\d{3})\b/.exec(message);
-  return m?.[1] ? Number(m[1]) : undefined;
 }

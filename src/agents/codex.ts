@@ -15,28 +15,22 @@
  *   agent could edit that file; the gateway's own measurement is what budgets use.)
  * - Repository instructions (AGENTS.md) are read by Codex itself from the checkout.
  */
-import { readFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { posix } from 'node:path';
+import { readHomeFile, writeHomeFile } from './cli-home.js';
 import {
-  cliFailure,
-  cliResult,
-  concludeCli,
-  execCli,
-  explainModelStatus,
+  CliAgent,
+  type CliAgentOptions,
+  type CliInfo,
+  type CliRun,
+  type CliTurn,
+  finishCliRun,
   proxyEnv,
-  SESSION_ID,
-  writeHomeFile,
+  resumeOrStartOver,
+  runCli,
 } from './cli-run.js';
 import { type CodexOutcome, CodexStreamParser } from './codex-stream.js';
-import { isObject, num } from './stream-util.js';
-import type {
-  AgentResult,
-  AgentRunContext,
-  AgentRunInput,
-  AgentRunner,
-  ModelAccess,
-  Usage,
-} from './types.js';
+import { count, isRecord } from './stream-lines.js';
+import type { AgentResult, AgentRunContext, AgentRunInput, ModelAccess, Usage } from './types.js';
 
 /** Codex 0.169's own default and first-listed model. */
 export const DEFAULT_CODEX_MODEL = 'gpt-6.1-sol';
@@ -47,106 +41,67 @@ export const CODEX_HOME_DIR = '.codex';
 /** Each session's usage total at the end of its last run, relative to the session's home. */
 export const CODEX_USAGE_FILE = '.forge/codex-usage.json';
 
-export interface CodexAgentOptions {
-  /** Model when the turn names none. */
-  model?: string;
-  /** More `codex exec` arguments, after Forge's own (e.g. `['-c', 'model_reasoning_effort="high"']`). */
-  extraArgs?: readonly string[];
-  /** More environment; the model access variables always win. */
-  env?: Readonly<Record<string, string>>;
-  /** The executable, looked up on the sandbox's PATH unless absolute. */
-  executable?: string;
-}
+/** `extraArgs` go to `codex exec` after Forge's own (e.g. `['-c', 'model_reasoning_effort="high"']`). */
+export type CodexAgentOptions = CliAgentOptions;
 
-const SUBJECT = 'Codex';
+const CLI: CliInfo = { subject: 'Codex', keySetting: 'OPENAI_API_KEY' };
 
-export class CodexAgent implements AgentRunner {
+export class CodexAgent extends CliAgent {
   readonly name = 'codex';
-  readonly #model: string;
-  readonly #extraArgs: readonly string[];
-  readonly #env: Readonly<Record<string, string>>;
-  readonly #executable: string;
 
   constructor(options: CodexAgentOptions = {}) {
-    this.#model = options.model?.trim() || DEFAULT_CODEX_MODEL;
-    this.#extraArgs = options.extraArgs ?? [];
-    this.#env = options.env ?? {};
-    this.#executable = options.executable ?? 'codex';
+    super(CLI, options, { model: DEFAULT_CODEX_MODEL, executable: 'codex' });
   }
 
-  async run(input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
-    if (!ctx.model) {
-      return {
-        conclusion: 'failure',
-        error: `${SUBJECT} needs model access, but the turn has no model gateway grant.`,
-      };
-    }
-    await writeHomeFile(ctx.session, posix.join(CODEX_HOME_DIR, 'config.toml'), codexConfig(ctx.model));
-    const model = input.model?.trim() || this.#model;
-    const resume = input.sessionId && SESSION_ID.test(input.sessionId) ? input.sessionId : undefined;
-    const totals = await readUsageTotals(ctx.session.hostHomeDir);
-    let attempt = await this.#attempt(
-      model,
-      resume,
-      resume ? totals[resume] : undefined,
-      input.prompt,
-      ctx.model,
+  protected async runTurn(turn: CliTurn, input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
+    await writeHomeFile(ctx.session, posix.join(CODEX_HOME_DIR, 'config.toml'), codexConfig(turn.access));
+    const totals = await readUsageTotals(ctx.session);
+    const { run, outcome } = await resumeOrStartOver(
       ctx,
+      CLI,
+      turn.resume,
+      (resume) => this.#attempt(turn, resume, resume ? totals[resume] : undefined, input.prompt, ctx),
+      isMissingSession,
     );
-    if (resume && attempt.exec.end === 'exited' && isMissingSession(attempt)) {
-      ctx.onLine(
-        'stderr',
-        `forge: Codex has no session ${resume} in this task's home; starting a new session.`,
-      );
-      attempt = await this.#attempt(model, undefined, undefined, input.prompt, ctx.model, ctx);
-    }
-    const { outcome, exec, stderr } = attempt;
     await saveUsageTotal(ctx.session, totals, outcome);
-    const cliError = outcome.error
-      ? cliFailure(SUBJECT, outcome.error, explainModelStatus(outcome.apiErrorStatus, 'OPENAI_API_KEY'))
-      : undefined;
-    return cliResult(outcome, concludeCli(exec, ctx, SUBJECT, cliError, stderr), exec);
+    return finishCliRun(CLI, run, ctx, outcome);
   }
 
   async #attempt(
-    model: string,
+    turn: CliTurn,
     resume: string | undefined,
     usageBefore: Usage | undefined,
     prompt: string,
-    access: ModelAccess,
     ctx: AgentRunContext,
   ) {
     const parser = new CodexStreamParser({
       cwd: ctx.session.workdir,
       ...(usageBefore ? { usageBefore } : {}),
     });
-    const { exec, stderr } = await execCli(
-      {
-        argv: codexArgv({ executable: this.#executable, model, resume, extraArgs: this.#extraArgs }),
-        env: codexEnv(access, posix.join(ctx.session.homeDir, CODEX_HOME_DIR), this.#env),
-        stdin: prompt,
-        parser,
-      },
-      ctx,
-    );
-    return { exec, stderr, outcome: parser.outcome() };
+    const run: CliRun = await runCli(ctx, {
+      argv: codexArgv({ executable: this.executable, model: turn.model, resume, extraArgs: this.extraArgs }),
+      env: codexEnv(turn.access, posix.join(ctx.session.homeDir, CODEX_HOME_DIR), this.env),
+      stdin: prompt,
+      parser,
+    });
+    return { run, outcome: parser.outcome() };
   }
 }
 
 type UsageTotals = Record<string, Usage>;
 
-async function readUsageTotals(hostHomeDir: string): Promise<UsageTotals> {
+async function readUsageTotals(session: AgentRunContext['session']): Promise<UsageTotals> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(join(hostHomeDir, CODEX_USAGE_FILE), 'utf8'));
+    parsed = JSON.parse((await readHomeFile(session, CODEX_USAGE_FILE)) ?? '{}');
   } catch {
     return {};
   }
   const totals: UsageTotals = {};
-  if (!isObject(parsed)) return totals;
+  if (!isRecord(parsed)) return totals;
   for (const [id, value] of Object.entries(parsed)) {
-    if (isObject(value))
-      totals[id] = { inputTokens: num(value.inputTokens), outputTokens: num(value.outputTokens) };
+    if (isRecord(value))
+      totals[id] = { inputTokens: count(value.inputTokens), outputTokens: count(value.outputTokens) };
   }
   return totals;
 }
@@ -162,15 +117,11 @@ async function saveUsageTotal(
 }
 
 /** `resume` of an id Codex does not have fails before any event: "no rollout found for thread id …". */
-function isMissingSession(attempt: {
-  exec: { exitCode: number | null };
-  stderr: string[];
-  outcome: { sessionId?: string };
-}) {
+function isMissingSession(attempt: { run: CliRun; outcome: { sessionId?: string } }) {
   return (
-    attempt.exec.exitCode !== 0 &&
+    attempt.run.exec.exitCode !== 0 &&
     !attempt.outcome.sessionId &&
-    attempt.stderr.some((line) => /no rollout found|thread\/resume failed/i.test(line))
+    attempt.run.stderr.some((line) => /no rollout found|thread\/resume failed/i.test(line))
   );
 }
 

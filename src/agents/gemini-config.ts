@@ -11,7 +11,7 @@
  * - `advanced.ignoreLocalEnv`: a `.env` in the (hostile) checkout does not feed the CLI's environment.
  */
 import type { SandboxSession } from '../sandbox/types.js';
-import { readHomeFile, writeHomeFile } from './cli-support.js';
+import { readHomeFile, writeHomeFile } from './cli-home.js';
 import { isRecord, type JsonRecord } from './stream-lines.js';
 
 export const GEMINI_SETTINGS_FILE = '.gemini/settings.json';

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { AGENT_STREAMS_DIR } from '../../test/kit/agent-streams.js';
 import type { SandboxSession } from '../sandbox/types.js';
 import {
   loadSessionLog,
@@ -14,11 +14,10 @@ import {
 } from './gemini-session.js';
 import type { JsonRecord } from './stream-lines.js';
 
-const FIXTURES = fileURLToPath(new URL('../../test/fixtures/agent-streams/', import.meta.url));
 /** Gemini CLI's own session log after a turn with two tool calls (recorded with the real CLI). */
-const LOG = await readFile(`${FIXTURES}gemini-session-log.jsonl`, 'utf8');
+const LOG = await readFile(`${AGENT_STREAMS_DIR}gemini-session-log.jsonl`, 'utf8');
 const SESSION_ID = (
-  JSON.parse((await readFile(`${FIXTURES}gemini-edit.jsonl`, 'utf8')).split('\n')[0]!) as {
+  JSON.parse((await readFile(`${AGENT_STREAMS_DIR}gemini-edit.jsonl`, 'utf8')).split('\n')[0]!) as {
     session_id: string;
   }
 ).session_id;
@@ -194,9 +193,6 @@ describe('prepareGeminiResume', () => {
   it('starts fresh, saying so, when the session is gone', async () => {
     const result = await prepareGeminiResume(session('/workspace'), '00000000-0000-0000-0000-000000000000');
     assert.equal(result.kind, 'fresh');
-    assert.match(
-      result.kind === 'fresh' ? result.note : '',
-      /no longer in the task's home; starting a new one/,
-    );
+    assert.equal(result.kind === 'fresh' ? result.why : '', "is no longer in the task's home");
   });
 });

@@ -19,7 +19,7 @@
 import { appendFile, readdir, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { SandboxSession } from '../sandbox/types.js';
-import { homePath, readHomeFile, sandboxHomePath } from './cli-support.js';
+import { homePath, readHomeFile, sandboxHomePath } from './cli-home.js';
 import { isRecord, type JsonRecord } from './stream-lines.js';
 
 export interface GeminiSessionFile {
@@ -34,17 +34,14 @@ export interface GeminiSessionFile {
 export type GeminiResume =
   | { kind: 'resume'; args: string[]; repaired: boolean }
   | { kind: 'import'; args: string[]; repaired: boolean }
-  | { kind: 'fresh'; args: []; note: string };
+  /** `why` completes "The previous Gemini CLI session (id) …; starting a new one." */
+  | { kind: 'fresh'; args: []; why: string };
 
 /** Decides how to continue `sessionId` in this session's checkout, repairing its log first. */
 export async function prepareGeminiResume(session: SandboxSession, sessionId: string): Promise<GeminiResume> {
   const file = await findGeminiSession(session, sessionId);
   if (!file) {
-    return {
-      kind: 'fresh',
-      args: [],
-      note: `The previous Gemini CLI session (${sessionId}) is no longer in the task's home; starting a new one.`,
-    };
+    return { kind: 'fresh', args: [], why: "is no longer in the task's home" };
   }
   const repaired = await repairSessionFile(file.hostPath);
   const current = await projectOf(session, session.workdir);

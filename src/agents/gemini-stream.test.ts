@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { streamFixture } from '../../test/kit/agent-streams.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from '../sandbox/lines.js';
 import { describeGeminiError } from './gemini.js';
-import { GeminiStreamParser } from './gemini-stream.js';
-import type { AgentEvent } from './types.js';
+import { parseGeminiStream } from './gemini-stream.js';
 
-const FIXTURES = fileURLToPath(new URL('../../test/fixtures/agent-streams/', import.meta.url));
-
-function fixture(name: string): string[] {
-  return readFileSync(`${FIXTURES}${name}`, 'utf8').split('\n').filter(Boolean);
-}
+const fixture = (name: string) => streamFixture(`gemini-${name}`);
 
 /** What the recorded CLI reported itself, read independently of the parser. */
 function recorded(lines: string[]) {
@@ -24,16 +18,13 @@ function recorded(lines: string[]) {
 }
 
 function parse(lines: string[], checkoutDir?: string) {
-  const parser = new GeminiStreamParser(checkoutDir ? { checkoutDir } : {});
-  const events: AgentEvent[] = [];
-  for (const line of lines) events.push(...parser.push(line));
-  events.push(...parser.end());
-  return { events, result: parser.result };
+  const { events, outcome } = parseGeminiStream(lines, checkoutDir ? { checkoutDir } : {});
+  return { events, result: outcome };
 }
 
 describe('GeminiStreamParser on recorded Gemini CLI 0.61 output', () => {
   it('maps a successful edit: session, tool calls with short details, the answer, usage, the summary', () => {
-    const lines = fixture('gemini-edit.jsonl');
+    const lines = fixture('edit');
     const { init, result: stats, write } = recorded(lines);
     const checkoutDir = dirname(dirname(write!.parameters.file_path));
     const { events, result } = parse(lines, checkoutDir);
@@ -57,8 +48,8 @@ describe('GeminiStreamParser on recorded Gemini CLI 0.61 output', () => {
   });
 
   it('keeps the session id of a resumed turn and summarizes only that turn', () => {
-    const edit = recorded(fixture('gemini-edit.jsonl'));
-    const { events, result } = parse(fixture('gemini-resume.jsonl'));
+    const edit = recorded(fixture('edit'));
+    const { events, result } = parse(fixture('resume'));
     assert.equal(result.sessionId, edit.init.session_id);
     assert.equal(result.summary, 'Appended to listing.txt.');
     assert.deepEqual(
@@ -69,7 +60,7 @@ describe('GeminiStreamParser on recorded Gemini CLI 0.61 output', () => {
   });
 
   it('reports the API error of a failed run and no summary', () => {
-    const { events, result } = parse(fixture('gemini-error.jsonl'));
+    const { events, result } = parse(fixture('error'));
     assert.equal(result.status, 'error');
     assert.match(result.error!, /^\[API Error: .*401.*invalid authentication credentials/);
     assert.equal(result.summary, undefined);
@@ -122,7 +113,7 @@ describe('GeminiStreamParser on odd input', () => {
     assert.equal(result.error, 'Quota exceeded');
   });
 
-  it('still names the tool of a line cut at 64 KiB, and keeps the start of cut text', () => {
+  it('reads a tool call cut at the line cap (name and path), and keeps the start of cut text', () => {
     const huge = 'x'.repeat(DEFAULT_MAX_LINE_BYTES * 2);
     const lines: string[] = [];
     const splitter = new LineSplitter((l) => lines.push(l));
@@ -136,7 +127,7 @@ describe('GeminiStreamParser on odd input', () => {
     splitter.end();
     assert.equal(lines.length, 3);
     const { events, result } = parse(lines);
-    assert.deepEqual(events[0], { type: 'tool', name: 'write_file' });
+    assert.deepEqual(events[0], { type: 'tool', name: 'write_file', detail: 'big.txt' });
     assert.equal(events[1]?.type, 'message');
     assert.ok(result.summary?.startsWith('Done xxx') && result.summary.endsWith('…'));
     assert.ok(result.summary!.length < DEFAULT_MAX_LINE_BYTES);

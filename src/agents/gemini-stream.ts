@@ -10,20 +10,20 @@
  *
  * Assistant text arrives in deltas; a run of it up to the next tool call is one message. The last
  * non-empty run is the summary. Unknown events and lines that are not JSON are ignored; a line cut
- * at 64 KiB (a huge tool argument) still yields its tool's name.
+ * at the sandbox's line cap (a huge tool argument, a long answer) is read as far as it goes.
  */
 import {
-  clip,
   count,
   isRecord,
-  isTruncated,
-  parseJsonLine,
-  salvageString,
+  type JsonRecord,
+  parseStream,
+  readJsonLine,
+  type StreamParser,
   toolDetail,
 } from './stream-lines.js';
 import type { AgentEvent, Usage } from './types.js';
 
-export interface GeminiStreamResult {
+export interface GeminiOutcome {
   sessionId?: string;
   model?: string;
   usage?: Usage;
@@ -34,11 +34,11 @@ export interface GeminiStreamResult {
   status?: 'success' | 'error';
 }
 
-export class GeminiStreamParser {
+export class GeminiStreamParser implements StreamParser<GeminiOutcome> {
   readonly #checkoutDir: string | undefined;
   #segment = '';
   #lastText = '';
-  #result: GeminiStreamResult = {};
+  #result: GeminiOutcome = {};
   #lastError: string | undefined;
   #summarized = false;
 
@@ -48,15 +48,17 @@ export class GeminiStreamParser {
   }
 
   push(line: string): AgentEvent[] {
-    const event = parseJsonLine(line);
-    if (!event) return isTruncated(line) ? this.#salvage(line) : [];
+    const read = readJsonLine(line);
+    if (!read) return [];
+    const { event, truncated } = read;
     switch (event.type) {
       case 'init':
         return this.#init(event);
       case 'message':
         if (event.role === 'assistant' && typeof event.content === 'string') {
-          // A non-delta message is whole; deltas extend the current run.
-          if (event.delta === true) this.#segment += event.content;
+          // A non-delta message is whole; deltas extend the current run. A cut message lost its
+          // `"delta"` (it comes after the text): it stays part of the current run.
+          if (event.delta === true || truncated) this.#segment += event.content;
           else return [...this.#closeSegment(), ...this.#text(event.content)];
         }
         return [];
@@ -82,18 +84,18 @@ export class GeminiStreamParser {
     return [...events, ...this.#summary()];
   }
 
-  get result(): GeminiStreamResult {
+  outcome(): GeminiOutcome {
     return { ...this.#result };
   }
 
-  #init(event: Record<string, unknown>): AgentEvent[] {
+  #init(event: JsonRecord): AgentEvent[] {
     if (typeof event.model === 'string') this.#result.model = event.model;
     if (typeof event.session_id !== 'string' || !event.session_id) return [];
     this.#result.sessionId = event.session_id;
     return [{ type: 'session', sessionId: event.session_id }];
   }
 
-  #finish(event: Record<string, unknown>): AgentEvent[] {
+  #finish(event: JsonRecord): AgentEvent[] {
     const events = this.#closeSegment();
     this.#result.status = event.status === 'success' ? 'success' : 'error';
     if (this.#result.status === 'error') {
@@ -131,19 +133,9 @@ export class GeminiStreamParser {
     this.#result.summary = this.#lastText;
     return [{ type: 'summary', text: this.#lastText }];
   }
+}
 
-  /** A cut line: a tool call keeps its name; an assistant message keeps what survived. */
-  #salvage(line: string): AgentEvent[] {
-    const type = salvageString(line, 'type');
-    if (type === 'tool_use') {
-      const name = salvageString(line, 'tool_name');
-      return name ? [...this.#closeSegment(), { type: 'tool', name: clip(name) }] : [];
-    }
-    // Only the cut text survives (and `"delta"` comes after it): treat it as part of the current run.
-    if (type === 'message' && salvageString(line, 'role') === 'assistant') {
-      const content = salvageString(line, 'content');
-      if (content) this.#segment += `${content}…`;
-    }
-    return [];
-  }
+/** Parses a whole recorded stream (tests, fixtures). */
+export function parseGeminiStream(lines: Iterable<string>, options: { checkoutDir?: string } = {}) {
+  return parseStream(new GeminiStreamParser(options), lines);
 }

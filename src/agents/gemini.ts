@@ -1,82 +1,75 @@
 /**
  * The `gemini` agent: Gemini CLI in headless mode,
  *
- *   gemini -p '' -m MODEL --output-format stream-json --yolo [--resume ID | --session-file FILE]
+ *   gemini -p '' --model=MODEL --output-format stream-json --yolo [--resume ID | --session-file FILE]
  *
- * with the prompt on stdin (Gemini CLI reads up to 8 MiB there and appends `-p`, here empty). `-m`
- * is always given: without it the CLI's model router retries for minutes. `--yolo` runs tools
+ * with the prompt on stdin (Gemini CLI reads up to 8 MiB there and appends `-p`, here empty). The
+ * model is always given: without it the CLI's model router retries for minutes. `--yolo` runs tools
  * unattended (the sandbox is the boundary). The CLI reaches the model through Forge's gateway:
  * GOOGLE_GEMINI_BASE_URL and GEMINI_API_KEY carry the gateway's URL and the turn's token, never a
  * provider key. Settings live in the per-task home (gemini-config.ts); resuming is in
  * gemini-session.ts.
  */
 import {
-  cliFailure,
-  concludeRun,
-  MODEL_NAME,
-  modelStatusHint,
+  CliAgent,
+  type CliAgentOptions,
+  type CliInfo,
+  type CliTurn,
+  finishCliRun,
   proxyEnv,
   runCli,
-  SESSION_ID,
-  statusIn,
-} from './cli-support.js';
+  startFreshSession,
+} from './cli-run.js';
 import { writeGeminiSettings } from './gemini-config.js';
 import { prepareGeminiResume } from './gemini-session.js';
 import { GeminiStreamParser } from './gemini-stream.js';
-import { isRecord } from './stream-lines.js';
-import type { AgentResult, AgentRunContext, AgentRunInput, AgentRunner } from './types.js';
+import { isRecord, statusIn } from './stream-lines.js';
+import type { AgentResult, AgentRunContext, AgentRunInput } from './types.js';
 
 /** Gemini CLI 0.61's own default model. */
 export const DEFAULT_GEMINI_MODEL = 'gemini-2.5-pro';
 /** Gemini CLI truncates stdin beyond this. */
 export const GEMINI_STDIN_MAX_BYTES = 8 * 1024 * 1024;
 
-const SUBJECT = 'Gemini CLI';
-const KEY_SETTING = 'GEMINI_API_KEY';
+const CLI: CliInfo = {
+  subject: 'Gemini CLI',
+  keySetting: 'GEMINI_API_KEY',
+  maxPromptBytes: GEMINI_STDIN_MAX_BYTES,
+};
 
-export interface GeminiAgentOptions {
-  /** Used when the turn names no model. Default: DEFAULT_GEMINI_MODEL. */
-  model?: string;
-  /** The executable (on the sandbox's PATH, or a path). Default: `gemini`. */
-  command?: string;
-}
+export type GeminiAgentOptions = CliAgentOptions;
 
-export class GeminiAgent implements AgentRunner {
+export class GeminiAgent extends CliAgent {
   readonly name = 'gemini';
-  readonly #model: string;
-  readonly #command: string;
 
   constructor(options: GeminiAgentOptions = {}) {
-    this.#model = options.model ?? DEFAULT_GEMINI_MODEL;
-    this.#command = options.command ?? 'gemini';
-    if (!MODEL_NAME.test(this.#model)) throw new TypeError(`invalid default Gemini model: ${this.#model}`);
+    super(CLI, options, { model: DEFAULT_GEMINI_MODEL, executable: 'gemini' });
   }
 
-  async run(input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
-    const model = input.model ?? this.#model;
-    const refused = refusal(input, ctx, model);
-    if (refused) return { conclusion: 'failure', error: refused };
-    const access = ctx.model!;
+  protected async runTurn(turn: CliTurn, input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
+    const { model, access } = turn;
     const { session } = ctx;
 
     await writeGeminiSettings(session);
-    const resume = input.sessionId ? await prepareGeminiResume(session, input.sessionId) : undefined;
-    if (resume?.kind === 'fresh') ctx.onEvent({ type: 'message', text: resume.note });
+    const resume = turn.resume ? await prepareGeminiResume(session, turn.resume) : undefined;
+    if (turn.resume && resume?.kind === 'fresh') startFreshSession(ctx, CLI, turn.resume, resume.why);
 
     const parser = new GeminiStreamParser({ checkoutDir: session.workdir });
     const run = await runCli(ctx, {
       argv: [
-        this.#command,
+        this.executable,
         '-p',
         '',
-        '-m',
-        model,
+        // `--flag=value`: a value from a comment can never be taken for another flag.
+        `--model=${model}`,
         '--output-format',
         'stream-json',
         '--yolo',
+        ...this.extraArgs,
         ...(resume?.args ?? []),
       ],
       env: {
+        ...this.env,
         GEMINI_API_KEY: access.token,
         GOOGLE_GEMINI_BASE_URL: access.geminiBaseUrl,
         GEMINI_CLI_TRUST_WORKSPACE: 'true',
@@ -92,36 +85,20 @@ export class GeminiAgent implements AgentRunner {
       parser,
     });
 
-    const result = parser.result;
-    const reported = result.error ? describeGeminiError(result.error) : undefined;
-    const cliError = reported
-      ? cliFailure(SUBJECT, reported.text, modelStatusHint(reported.status, KEY_SETTING))
-      : exitReason(run.exec.exitCode);
-    const outcome = concludeRun(run, ctx, SUBJECT, cliError);
-    return {
-      conclusion: outcome.conclusion,
-      ...(result.summary ? { summary: result.summary } : {}),
-      ...(result.sessionId ? { sessionId: result.sessionId } : {}),
-      ...(result.usage ? { usage: result.usage } : {}),
-      ...(outcome.error ? { error: outcome.error } : {}),
-      exitCode: run.exec.exitCode,
-    };
+    const outcome = parser.outcome();
+    const reported = outcome.error ? describeGeminiError(outcome.error) : undefined;
+    return finishCliRun(
+      CLI,
+      run,
+      ctx,
+      {
+        ...outcome,
+        ...(reported ? { error: reported.text } : {}),
+        ...(reported?.status !== undefined ? { apiErrorStatus: reported.status } : {}),
+      },
+      exitReason(run.exec.exitCode),
+    );
   }
-}
-
-/** Why the turn cannot start, in words for the user; undefined when it can. */
-function refusal(input: AgentRunInput, ctx: AgentRunContext, model: string): string | undefined {
-  if (!ctx.model) return 'The gemini agent needs the model gateway, which is not configured on this Forge.';
-  if (!MODEL_NAME.test(model))
-    return `\`${model.slice(0, 80).replace(/`/g, "'")}\` is not a valid model name.`;
-  if (input.sessionId !== undefined && !SESSION_ID.test(input.sessionId)) {
-    return 'The stored Gemini CLI session id is malformed; start a new task.';
-  }
-  if (!input.prompt.trim()) return 'Gemini CLI needs a non-empty prompt.';
-  if (Buffer.byteLength(input.prompt, 'utf8') > GEMINI_STDIN_MAX_BYTES) {
-    return `The prompt is larger than the ${GEMINI_STDIN_MAX_BYTES / 1024 / 1024} MiB Gemini CLI reads; shorten the request.`;
-  }
-  return undefined;
 }
 
 /**
@@ -161,13 +138,13 @@ function exitReason(code: number | null): string | undefined {
     case null:
       return undefined;
     case 41:
-      return `${SUBJECT} could not authenticate (exit 41): check that Forge's model gateway serves Gemini (${KEY_SETTING}).`;
+      return `${CLI.subject} could not authenticate (exit 41): check that Forge's model gateway serves Gemini (${CLI.keySetting}).`;
     case 42:
       return undefined; // input errors (e.g. a session that cannot be resumed) are best told by stderr
     case 52:
-      return `${SUBJECT} rejected its configuration (exit 52).`;
+      return `${CLI.subject} rejected its configuration (exit 52).`;
     case 53:
-      return `${SUBJECT} reached its maximum number of turns (exit 53).`;
+      return `${CLI.subject} reached its maximum number of turns (exit 53).`;
     default:
       return undefined;
   }

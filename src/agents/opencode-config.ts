@@ -14,7 +14,7 @@
  * package only serves custom plugins, which Forge does not configure.
  */
 import type { SandboxSession } from '../sandbox/types.js';
-import { ensureHomeDir, writeHomeFile } from './cli-support.js';
+import { ensureHomeDir, writeHomeFile } from './cli-home.js';
 
 export const OPENCODE_CONFIG_DIR = '.config/opencode';
 export const OPENCODE_CONFIG_FILE = `${OPENCODE_CONFIG_DIR}/opencode.json`;

@@ -56,7 +56,7 @@ async function fakeSession(name: string, workdir: string, exported: unknown) {
   return { ctx, calls, imported, session };
 }
 
-const options = { command: 'opencode', sessionId: 'ses_abc', env: {} };
+const options = { executable: 'opencode', sessionId: 'ses_abc', env: {} };
 
 describe('prepareOpenCodeResume', () => {
   it('resumes directly when the session is known to live in this checkout', async () => {
@@ -96,10 +96,7 @@ describe('prepareOpenCodeResume', () => {
       const { ctx } = await fakeSession(`gone-${String(exported).length}`, '/workspace', exported);
       const result = await prepareOpenCodeResume(ctx, options);
       assert.equal(result.kind, 'fresh');
-      assert.match(
-        result.kind === 'fresh' ? result.note : '',
-        /could not be found in the task's home; starting a new one/,
-      );
+      assert.equal(result.kind === 'fresh' ? result.why : '', "is no longer in the task's home");
     }
   });
 });

@@ -9,7 +9,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { SandboxSession } from '../sandbox/types.js';
-import { readHomeFile, writeHomeFile } from './cli-support.js';
+import { readHomeFile, writeHomeFile } from './cli-home.js';
 import { scratchFile } from './prompt-file.js';
 import { isRecord } from './stream-lines.js';
 import type { AgentRunContext } from './types.js';
@@ -19,11 +19,14 @@ export const OPENCODE_SESSIONS_FILE = '.forge/opencode-sessions.json';
 const EXPORT_FILE = 'opencode-session.json';
 const MOVE_TIMEOUT_MS = 120_000;
 
-export type OpenCodeResume = { kind: 'resume'; moved: boolean } | { kind: 'fresh'; note: string };
+export type OpenCodeResume =
+  | { kind: 'resume'; moved: boolean }
+  /** `why` completes "The previous OpenCode session (id) …; starting a new one." */
+  | { kind: 'fresh'; why: string };
 
 export async function prepareOpenCodeResume(
   ctx: AgentRunContext,
-  options: { command: string; sessionId: string; env: Record<string, string> },
+  options: { executable: string; sessionId: string; env: Record<string, string> },
 ): Promise<OpenCodeResume> {
   const { session } = ctx;
   const known = await sessionDirectories(session);
@@ -34,26 +37,20 @@ export async function prepareOpenCodeResume(
     'sh',
     '-c',
     'exec "$0" export "$1" > "$2"',
-    options.command,
+    options.executable,
     options.sessionId,
     file.path,
   ]);
   const data = exported ? await readJson(file.hostPath) : undefined;
   const info = isRecord(data) && isRecord(data.info) ? data.info : undefined;
   if (!info || info.id !== options.sessionId) {
-    return {
-      kind: 'fresh',
-      note: `The previous OpenCode session (${options.sessionId}) could not be found in the task's home; starting a new one.`,
-    };
+    return { kind: 'fresh', why: "is no longer in the task's home" };
   }
   if (info.directory === session.workdir) return { kind: 'resume', moved: false };
   info.directory = session.workdir;
   await writeFile(file.hostPath, JSON.stringify(data));
-  if (!(await step(ctx, options.env, [options.command, 'import', file.path]))) {
-    return {
-      kind: 'fresh',
-      note: `The previous OpenCode session (${options.sessionId}) could not be moved to this turn's checkout; starting a new one.`,
-    };
+  if (!(await step(ctx, options.env, [options.executable, 'import', file.path]))) {
+    return { kind: 'fresh', why: "could not be moved to this turn's checkout" };
   }
   return { kind: 'resume', moved: true };
 }

@@ -1,23 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { streamFixture } from '../../test/kit/agent-streams.js';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from '../sandbox/lines.js';
-import { OpenCodeStreamParser } from './opencode-stream.js';
-import type { AgentEvent } from './types.js';
+import { parseOpenCodeStream } from './opencode-stream.js';
 
-const FIXTURES = fileURLToPath(new URL('../../test/fixtures/agent-streams/', import.meta.url));
-
-function fixture(name: string): string[] {
-  return readFileSync(`${FIXTURES}${name}`, 'utf8').split('\n').filter(Boolean);
-}
+const fixture = (name: string) => streamFixture(`opencode-${name}`);
 
 function parse(lines: string[], checkoutDir?: string) {
-  const parser = new OpenCodeStreamParser(checkoutDir ? { checkoutDir } : {});
-  const events: AgentEvent[] = [];
-  for (const line of lines) events.push(...parser.push(line));
-  events.push(...parser.end());
-  return { events, result: parser.result };
+  const { events, outcome } = parseOpenCodeStream(lines, checkoutDir ? { checkoutDir } : {});
+  return { events, result: outcome };
 }
 
 /** Token totals as the recorded step_finish events state them, summed independently of the parser. */
@@ -35,7 +26,7 @@ function recordedUsage(lines: string[]) {
 
 describe('OpenCodeStreamParser on recorded OpenCode 1.18 output', () => {
   it('maps a successful edit: session, tool calls, running usage, the answer and the summary', () => {
-    const lines = fixture('opencode-edit.jsonl');
+    const lines = fixture('edit');
     const sessionId = (JSON.parse(lines[0]!) as { sessionID: string }).sessionID;
     const { events, result } = parse(lines);
     const usage = recordedUsage(lines);
@@ -66,8 +57,8 @@ describe('OpenCodeStreamParser on recorded OpenCode 1.18 output', () => {
   });
 
   it('continues the same session on a resumed turn', () => {
-    const first = (JSON.parse(fixture('opencode-edit.jsonl')[0]!) as { sessionID: string }).sessionID;
-    const lines = fixture('opencode-resume.jsonl');
+    const first = (JSON.parse(fixture('edit')[0]!) as { sessionID: string }).sessionID;
+    const lines = fixture('resume');
     const { events, result } = parse(lines);
     assert.equal(result.sessionId, first);
     assert.equal(result.summary, 'Appended to listing.txt.');
@@ -79,9 +70,9 @@ describe('OpenCodeStreamParser on recorded OpenCode 1.18 output', () => {
   });
 
   it('reports a refused model call with its HTTP status', () => {
-    const { events, result } = parse(fixture('opencode-error.jsonl'));
+    const { events, result } = parse(fixture('error'));
     assert.equal(result.error, 'Incorrect API key provided.');
-    assert.equal(result.statusCode, 401);
+    assert.equal(result.apiErrorStatus, 401);
     assert.equal(result.summary, undefined);
     assert.deepEqual(
       events.map((e) => e.type),
@@ -135,7 +126,7 @@ describe('OpenCodeStreamParser on odd input', () => {
     });
   });
 
-  it('keeps the tool name and the start of the text of lines cut at 64 KiB', () => {
+  it('reads lines cut at the line cap: the tool with its path, the start of the text', () => {
     const huge = 'y'.repeat(DEFAULT_MAX_LINE_BYTES * 2);
     const lines: string[] = [];
     const splitter = new LineSplitter((l) => lines.push(l));
@@ -149,10 +140,10 @@ describe('OpenCodeStreamParser on odd input', () => {
       `${JSON.stringify({ type: 'text', sessionID: 'ses_9', part: { type: 'text', text: `Wrote ${huge}` } })}\n`,
     );
     splitter.end();
-    const { events, result } = parse(lines);
+    const { events, result } = parse(lines, '/w');
     assert.deepEqual(events.slice(0, 2), [
       { type: 'session', sessionId: 'ses_9' },
-      { type: 'tool', name: 'write' },
+      { type: 'tool', name: 'write', detail: 'big' },
     ]);
     assert.ok(result.summary?.startsWith('Wrote yyy') && result.summary.endsWith('…'));
   });

@@ -11,34 +11,35 @@
  *
  * OpenCode reports input tokens without cache reads/writes and output tokens without reasoning; usage
  * here adds them back (what the provider bills). The text after the last tool call is the summary.
- * Unknown events and non-JSON lines are ignored; a line cut at 64 KiB keeps its tool name or text.
+ * Unknown events and non-JSON lines are ignored; a line cut at the sandbox's line cap is read as far
+ * as it goes.
  */
 import {
-  clip,
+  clipDetail,
   count,
   isRecord,
-  isTruncated,
   type JsonRecord,
-  parseJsonLine,
-  salvageString,
+  parseStream,
+  readJsonLine,
+  type StreamParser,
   toolDetail,
 } from './stream-lines.js';
 import type { AgentEvent, Usage } from './types.js';
 
-export interface OpenCodeStreamResult {
+export interface OpenCodeOutcome {
   sessionId?: string;
   usage?: Usage;
   summary?: string;
   error?: string;
   /** HTTP status of a failed model call, when OpenCode reported one. */
-  statusCode?: number;
+  apiErrorStatus?: number;
   /** The last step's finish reason ("stop", "tool-calls", "length", …). */
   finishReason?: string;
 }
 
-export class OpenCodeStreamParser {
+export class OpenCodeStreamParser implements StreamParser<OpenCodeOutcome> {
   readonly #checkoutDir: string | undefined;
-  #result: OpenCodeStreamResult = {};
+  #result: OpenCodeOutcome = {};
   #usage: { input: number; output: number; cost: number } | undefined;
   /** Text parts since the last tool call (the answer once the model stops). */
   #texts: string[] = [];
@@ -50,8 +51,8 @@ export class OpenCodeStreamParser {
   }
 
   push(line: string): AgentEvent[] {
-    const event = parseJsonLine(line);
-    if (!event) return isTruncated(line) ? this.#salvage(line) : [];
+    const event = readJsonLine(line)?.event;
+    if (!event) return [];
     const events = this.#session(event.sessionID);
     const part = isRecord(event.part) ? event.part : {};
     switch (event.type) {
@@ -82,7 +83,7 @@ export class OpenCodeStreamParser {
     return [{ type: 'summary', text: summary }];
   }
 
-  get result(): OpenCodeStreamResult {
+  outcome(): OpenCodeOutcome {
     return { ...this.#result };
   }
 
@@ -106,7 +107,7 @@ export class OpenCodeStreamParser {
     const state = isRecord(part.state) ? part.state : {};
     const detail =
       toolDetail(state.input, this.#checkoutDir) ??
-      (typeof state.title === 'string' && state.title.trim() ? clip(state.title) : undefined);
+      (typeof state.title === 'string' && state.title.trim() ? clipDetail(state.title) : undefined);
     return { type: 'tool', name, ...(detail ? { detail } : {}) };
   }
 
@@ -138,20 +139,11 @@ export class OpenCodeStreamParser {
     const message = typeof data.message === 'string' && data.message.trim() ? data.message : undefined;
     const name = typeof error.name === 'string' ? error.name : undefined;
     this.#result.error = message ?? name ?? 'OpenCode reported an error.';
-    if (typeof data.statusCode === 'number') this.#result.statusCode = data.statusCode;
+    if (typeof data.statusCode === 'number') this.#result.apiErrorStatus = data.statusCode;
   }
+}
 
-  /** A cut line: a tool call keeps its name, a text part what survived of it. */
-  #salvage(line: string): AgentEvent[] {
-    const type = salvageString(line, 'type');
-    const events = this.#session(salvageString(line, 'sessionID'));
-    if (type === 'tool_use') {
-      const name = salvageString(line, 'tool');
-      if (name) events.push(this.#tool({ tool: name }));
-    } else if (type === 'text') {
-      const text = salvageString(line, 'text');
-      if (text) events.push(...this.#text(`${text}…`));
-    }
-    return events;
-  }
+/** Parses a whole recorded stream (tests, fixtures). */
+export function parseOpenCodeStream(lines: Iterable<string>, options: { checkoutDir?: string } = {}) {
+  return parseStream(new OpenCodeStreamParser(options), lines);
 }

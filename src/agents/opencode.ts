@@ -1,7 +1,7 @@
 /**
  * The `opencode` agent: OpenCode in non-interactive mode,
  *
- *   opencode run --format json --model forge/MODEL --auto (--title T | --session ID)
+ *   opencode run --format json --model=forge/MODEL --auto (--title T | --session ID)
  *
  * with the prompt on stdin (`opencode run` reads stdin when it is not a terminal and no message is
  * given on argv). `--auto` approves tool permissions unattended (the sandbox is the boundary;
@@ -12,53 +12,42 @@
  */
 import { posix } from 'node:path';
 import {
-  cliFailure,
-  concludeRun,
-  MODEL_NAME,
-  modelStatusHint,
+  CliAgent,
+  type CliAgentOptions,
+  type CliInfo,
+  type CliTurn,
+  finishCliRun,
   proxyEnv,
   runCli,
   SESSION_ID,
-  statusIn,
-} from './cli-support.js';
+  startFreshSession,
+} from './cli-run.js';
 import { OPENCODE_PROVIDER, OPENCODE_TOKEN_ENV, writeOpenCodeConfig } from './opencode-config.js';
 import { prepareOpenCodeResume, rememberOpenCodeSession } from './opencode-session.js';
 import { OpenCodeStreamParser } from './opencode-stream.js';
-import type { AgentResult, AgentRunContext, AgentRunInput, AgentRunner } from './types.js';
+import type { AgentResult, AgentRunContext, AgentRunInput } from './types.js';
 
 /** Used when neither the turn nor the operator names a model (an OpenAI model: the gateway's OpenAI upstream). */
 export const DEFAULT_OPENCODE_MODEL = 'gpt-5';
 
-const SUBJECT = 'OpenCode';
-const KEY_SETTING = 'OPENAI_API_KEY';
+const CLI: CliInfo = { subject: 'OpenCode', keySetting: 'OPENAI_API_KEY' };
 
-export interface OpenCodeAgentOptions {
-  /** Used when the turn names no model. Default: DEFAULT_OPENCODE_MODEL. */
-  model?: string;
-  /** The executable (on the sandbox's PATH, or a path). Default: `opencode`. */
-  command?: string;
-}
+export type OpenCodeAgentOptions = CliAgentOptions;
 
-export class OpenCodeAgent implements AgentRunner {
+export class OpenCodeAgent extends CliAgent {
   readonly name = 'opencode';
-  readonly #model: string;
-  readonly #command: string;
 
   constructor(options: OpenCodeAgentOptions = {}) {
-    this.#model = options.model ?? DEFAULT_OPENCODE_MODEL;
-    this.#command = options.command ?? 'opencode';
-    if (!MODEL_NAME.test(this.#model)) throw new TypeError(`invalid default OpenCode model: ${this.#model}`);
+    super(CLI, options, { model: DEFAULT_OPENCODE_MODEL, executable: 'opencode' });
   }
 
-  async run(input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
-    const model = input.model ?? this.#model;
-    const refused = refusal(input, ctx, model);
-    if (refused) return { conclusion: 'failure', error: refused };
-    const access = ctx.model!;
+  protected async runTurn(turn: CliTurn, input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
+    const { model, access } = turn;
     const { session } = ctx;
 
     await writeOpenCodeConfig(session, { baseUrl: access.openaiBaseUrl, model });
     const env: Record<string, string> = {
+      ...this.env,
       [OPENCODE_TOKEN_ENV]: access.token,
       // Configuration, sessions and caches in the per-task home, whatever the image's environment says.
       XDG_CONFIG_HOME: posix.join(session.homeDir, '.config'),
@@ -75,66 +64,39 @@ export class OpenCodeAgent implements AgentRunner {
       ...proxyEnv(access),
     };
 
-    let resume = false;
-    if (input.sessionId) {
+    let resume: string | undefined;
+    if (turn.resume) {
       const prepared = await prepareOpenCodeResume(ctx, {
-        command: this.#command,
-        sessionId: input.sessionId,
+        executable: this.executable,
+        sessionId: turn.resume,
         env,
       });
-      if (prepared.kind === 'fresh') ctx.onEvent({ type: 'message', text: prepared.note });
-      resume = prepared.kind === 'resume';
+      if (prepared.kind === 'fresh') startFreshSession(ctx, CLI, turn.resume, prepared.why);
+      else resume = turn.resume;
     }
     if (ctx.signal.aborted) return { conclusion: 'cancelled', error: 'The agent was cancelled.' };
 
     const parser = new OpenCodeStreamParser({ checkoutDir: session.workdir });
     const run = await runCli(ctx, {
       argv: [
-        this.#command,
+        this.executable,
         'run',
         '--format',
         'json',
-        '--model',
-        `${OPENCODE_PROVIDER}/${model}`,
+        // `--flag=value`: a value from a comment can never be taken for another flag.
+        `--model=${OPENCODE_PROVIDER}/${model}`,
         '--auto',
-        ...(resume && input.sessionId
-          ? ['--session', input.sessionId]
-          : ['--title', `Forge task ${input.taskId}`]),
+        ...(resume ? ['--session', resume] : ['--title', `Forge task ${input.taskId}`]),
+        ...this.extraArgs,
       ],
       env,
       stdin: input.prompt,
       parser,
     });
 
-    const result = parser.result;
-    if (result.sessionId && SESSION_ID.test(result.sessionId))
-      await rememberOpenCodeSession(session, result.sessionId);
-    const cliError = result.error
-      ? cliFailure(
-          SUBJECT,
-          result.error,
-          modelStatusHint(result.statusCode ?? statusIn(result.error), KEY_SETTING),
-        )
-      : undefined;
-    const outcome = concludeRun(run, ctx, SUBJECT, cliError);
-    return {
-      conclusion: outcome.conclusion,
-      ...(result.summary ? { summary: result.summary } : {}),
-      ...(result.sessionId ? { sessionId: result.sessionId } : {}),
-      ...(result.usage ? { usage: result.usage } : {}),
-      ...(outcome.error ? { error: outcome.error } : {}),
-      exitCode: run.exec.exitCode,
-    };
+    const outcome = parser.outcome();
+    if (outcome.sessionId && SESSION_ID.test(outcome.sessionId))
+      await rememberOpenCodeSession(session, outcome.sessionId);
+    return finishCliRun(CLI, run, ctx, outcome);
   }
-}
-
-function refusal(input: AgentRunInput, ctx: AgentRunContext, model: string): string | undefined {
-  if (!ctx.model) return 'The opencode agent needs the model gateway, which is not configured on this Forge.';
-  if (!MODEL_NAME.test(model))
-    return `\`${model.slice(0, 80).replace(/`/g, "'")}\` is not a valid model name.`;
-  if (input.sessionId !== undefined && !SESSION_ID.test(input.sessionId)) {
-    return 'The stored OpenCode session id is malformed; start a new task.';
-  }
-  if (!input.prompt.trim()) return 'OpenCode needs a non-empty prompt.';
-  return undefined;
 }

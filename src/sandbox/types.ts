@@ -35,6 +35,12 @@ export interface ExecOptions {
   stdin?: string;
   /** Extra environment for this command only. */
   env?: Record<string, string>;
+  /**
+   * Cap for one output line in bytes, on both streams (default: the sandbox's own, 64 KiB). The rest
+   * of a longer line is dropped and the line ends with TRUNCATED_MARKER (see lines.ts). The agent
+   * runners raise it for the CLIs' JSON event streams.
+   */
+  maxLineBytes?: number;
   onLine(stream: OutputStream, line: string): void;
 }
 

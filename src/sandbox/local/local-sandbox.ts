@@ -1,8 +1,10 @@
 /**
  * Runs agents directly on the host, in the turn's checkout. For development and tests only: there is
- * no isolation beyond a scrubbed environment and process-group cleanup (Forge warns at start-up).
+ * no isolation beyond a scrubbed environment and cleanup of what the commands started (their process
+ * groups, and every process carrying the exec's tag; Forge warns at start-up).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
@@ -18,6 +20,7 @@ import type {
   SandboxSpec,
 } from '../types.js';
 import { groupAlive, signalGroup, terminateGroup } from './process-group.js';
+import { EXEC_TAG_VAR, terminateTagged } from './process-tag.js';
 
 export interface LocalSandboxOptions {
   /** Parent of the per-turn scratch directories; defaults to the OS temp dir. */
@@ -29,7 +32,7 @@ export interface LocalSandboxOptions {
    * inherited stdout would otherwise keep the pipe — and the exec — open forever.
    */
   drainGraceMs?: number;
-  /** Longer output lines are truncated (see LineSplitter). */
+  /** Longer output lines are truncated (see LineSplitter), unless an exec asks for another cap. */
   maxLineBytes?: number;
 }
 
@@ -39,17 +42,8 @@ type ResolvedOptions = Required<LocalSandboxOptions>;
  * PATH used when the spec's env has none. Includes the directory of the running node binary so
  * node-based agent CLIs work in development setups (nvm, volta) without leaking Forge's own PATH.
  */
-export const DEFAULT_PATH = [
-  ...new Set([
-    dirname(process.execPath),
-    '/usr/local/sbin',
-    '/usr/local/bin',
-    '/usr/sbin',
-    '/usr/bin',
-    '/sbin',
-    '/bin',
-  ]),
-].join(delimiter);
+const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+export const DEFAULT_PATH = [...new Set([dirname(process.execPath), ...SYSTEM_PATH])].join(delimiter);
 
 export class LocalSandbox implements Sandbox {
   readonly kind = 'local' as const;
@@ -94,6 +88,9 @@ export class LocalSandboxSession implements SandboxSession {
   /** Process groups we started that may still have members (background jobs outlive their exec). */
   readonly #groups = new Set<number>();
   readonly #running = new Set<RunningExec>();
+  /** Each exec's EXEC_TAG_VAR is `<this>.<n>`: stopping an exec or the session finds its processes. */
+  readonly #tag = randomBytes(8).toString('hex');
+  #execs = 0;
   #destroyed: Promise<void> | undefined;
 
   constructor(spec: SandboxSpec, scratchDir: string, options: ResolvedOptions) {
@@ -120,7 +117,13 @@ export class LocalSandboxSession implements SandboxSession {
     if (options.signal?.aborted) return Promise.resolve(result(null, 'aborted'));
 
     // Exactly the spec's env plus this command's: Forge's own environment holds the forge token.
-    const env: Record<string, string> = { ...this.#env, ...options.env, HOME: this.homeDir };
+    const tag = `${this.#tag}.${++this.#execs}`;
+    const env: Record<string, string> = {
+      ...this.#env,
+      ...options.env,
+      HOME: this.homeDir,
+      [EXEC_TAG_VAR]: tag,
+    };
     if (!env.PATH) env.PATH = DEFAULT_PATH;
 
     let child: ChildProcess;
@@ -140,7 +143,7 @@ export class LocalSandboxSession implements SandboxSession {
     const promise = new Promise<ExecResult>((resolve, reject) => {
       settle = (value) => (value instanceof Error ? reject(value) : resolve(value));
     });
-    const running = this.#watch(child, options, (exitCode, end, listenerError) =>
+    const running = this.#watch(child, tag, options, (exitCode, end, listenerError) =>
       settle(listenerError ?? result(exitCode, end)),
     );
     this.#running.add(running);
@@ -150,10 +153,12 @@ export class LocalSandboxSession implements SandboxSession {
 
   #watch(
     child: ChildProcess,
+    tag: string,
     options: ExecOptions,
     onDone: (exitCode: number | null, end: ExecEnd, listenerError?: Error) => void,
   ): RunningExec {
-    const { killGraceMs, drainGraceMs, maxLineBytes } = this.#options;
+    const { killGraceMs, drainGraceMs } = this.#options;
+    const maxLineBytes = options.maxLineBytes ?? this.#options.maxLineBytes;
     const pgid = child.pid;
     if (pgid !== undefined) this.#groups.add(pgid);
 
@@ -186,11 +191,14 @@ export class LocalSandboxSession implements SandboxSession {
       stderr: new LineSplitter(emitter('stderr'), maxLineBytes),
     };
 
+    // Processes of this exec outside its group (a CLI's tool commands): stopped with it.
+    let strays: Promise<unknown> | undefined;
     const stop = (reason: ExecEnd): void => {
       if (end !== undefined || exited || pgid === undefined) return;
       end = reason;
       signalGroup(pgid, 'SIGTERM');
       killTimer = setTimeout(() => signalGroup(pgid, 'SIGKILL'), killGraceMs);
+      strays = terminateTagged({ exact: tag }, killGraceMs).catch(() => {});
     };
     const onAbort = () => stop('aborted');
 
@@ -212,8 +220,11 @@ export class LocalSandboxSession implements SandboxSession {
         clearTimeout(killTimer);
       }
       // Otherwise a pending SIGKILL still has work to do, or destroy() will clean up the group.
-      onDone(exitCode, end ?? 'exited', listenerError);
-      markDone();
+      // A stopped exec returns once nothing it started outside its group runs any more.
+      void (strays ?? Promise.resolve()).then(() => {
+        onDone(exitCode, end ?? 'exited', listenerError);
+        markDone();
+      });
     };
 
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -269,7 +280,12 @@ export class LocalSandboxSession implements SandboxSession {
   async #teardown(): Promise<void> {
     const running = [...this.#running];
     for (const exec of running) exec.stop('aborted');
-    await Promise.all([...this.#groups].map((pgid) => terminateGroup(pgid, this.#options.killGraceMs)));
+    const { killGraceMs } = this.#options;
+    await Promise.all([
+      ...[...this.#groups].map((pgid) => terminateGroup(pgid, killGraceMs)),
+      // Everything any exec of the session started, wherever it went (background jobs, setsid).
+      terminateTagged({ prefix: `${this.#tag}.` }, killGraceMs),
+    ]);
     await Promise.all(running.map((exec) => exec.done));
     this.#groups.clear();
     await rm(this.hostScratchDir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 /**
  * Process-group helpers. Every local exec runs as the leader of its own group (`detached: true`),
  * so signalling `-pgid` reaches everything the agent started — shells, test runners, `sleep &` —
- * unless a descendant deliberately escaped with setsid (the local sandbox is not a security boundary).
+ * except what moved to a group of its own (setsid, or an agent CLI's tool commands): process-tag.ts
+ * finds those.
  */
 import { readdir, readFile } from 'node:fs/promises';
 
@@ -45,10 +46,10 @@ export async function groupHasLiveMembers(pgid: number): Promise<boolean> {
 }
 
 /** /proc/<pid>/stat: "pid (comm) state ppid pgrp …" — comm may contain spaces and parentheses. */
-function parseStat(text: string): { state: string; pgrp: number } | undefined {
+export function parseStat(text: string): { state: string; ppid: number; pgrp: number } | undefined {
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  const [state, , pgrp] = fields;
-  return state && pgrp ? { state, pgrp: Number(pgrp) } : undefined;
+  const [state, ppid, pgrp] = fields;
+  return state && ppid && pgrp ? { state, ppid: Number(ppid), pgrp: Number(pgrp) } : undefined;
 }
 
 /** SIGTERM the group, wait up to `graceMs` for it to disappear, then SIGKILL whatever is left. */

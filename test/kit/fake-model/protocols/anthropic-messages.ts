@@ -3,7 +3,7 @@
  * the tool_use ↔ tool_result pairing between neighbouring messages, and `role: "system"` entries of
  * the per-turn betas — as the real API answers with `400 invalid_request_error`.
  */
-import { isObject, type JsonObject, type Problems } from './strict-json.js';
+import { isJsonObject, type Json, type RequestChecks } from './request-checks.js';
 
 export const TOOL_NAME = /^[a-zA-Z0-9_-]{1,128}$/;
 const TOOL_USE_ID = /^[a-zA-Z0-9_-]+$/;
@@ -24,15 +24,15 @@ export function validateOutputConfig(
   path: string,
   config: unknown,
   betas: string[],
-  p: Problems,
+  p: RequestChecks,
   keys: string[],
 ): void {
   if (!p.object(path, config)) return;
-  p.keys(path, config, keys);
+  p.onlyKeys(path, config, keys);
   if (config.effort !== undefined) {
     p.oneOf(`${path}.effort`, config.effort, EFFORTS);
     if (!betas.some((b) => b.startsWith('effort-')))
-      p.add(`${path}.effort`, 'requires the effort beta header');
+      p.fail(`${path}.effort`, 'requires the effort beta header');
   }
 }
 
@@ -41,11 +41,11 @@ export function validateOutputConfig(
  * exists only behind the per-turn / mid-conversation betas; its content may be empty when it only
  * carries `output_config`.
  */
-function validateSystemMessage(message: JsonObject, path: string, betas: string[], p: Problems): void {
+function validateSystemMessage(message: Json, path: string, betas: string[], p: RequestChecks): void {
   if (!betas.some((b) => b.startsWith('per-turn-control-') || b.startsWith('mid-conversation-'))) {
-    p.add(`${path}.role`, '"system" messages require the per-turn-control or mid-conversation beta header');
+    p.fail(`${path}.role`, '"system" messages require the per-turn-control or mid-conversation beta header');
   }
-  p.keys(path, message, ['role', 'content', 'output_config', 'clear_at']);
+  p.onlyKeys(path, message, ['role', 'content', 'output_config', 'clear_at']);
   if (message.output_config !== undefined)
     validateOutputConfig(`${path}.output_config`, message.output_config, betas, p, ['effort']);
   if (message.clear_at !== undefined) p.string(`${path}.clear_at`, message.clear_at);
@@ -53,7 +53,7 @@ function validateSystemMessage(message: JsonObject, path: string, betas: string[
   if (typeof content === 'string') return;
   if (!p.array(`${path}.content`, content)) return;
   if (content.length === 0 && message.output_config === undefined)
-    p.add(`${path}.content`, 'must not be empty');
+    p.fail(`${path}.content`, 'must not be empty');
   content.forEach((block, j) => {
     const bpath = `${path}.content.${j}`;
     if (p.object(bpath, block) && p.oneOf(`${bpath}.type`, block.type, ['text']))
@@ -61,13 +61,13 @@ function validateSystemMessage(message: JsonObject, path: string, betas: string[
   });
 }
 
-export type CacheCounter = (path: string, block: JsonObject) => void;
+export type CacheCounter = (path: string, block: Json) => void;
 
 export function validateMessages(
   messages: unknown[],
   toolNames: Set<string>,
   betas: string[],
-  p: Problems,
+  p: RequestChecks,
   countCache: CacheCounter,
 ): void {
   let usesTools = false;
@@ -84,7 +84,7 @@ export function validateMessages(
       validateSystemMessage(message, path, betas, p);
       return;
     }
-    p.keys(path, message, ['role', 'content']);
+    p.onlyKeys(path, message, ['role', 'content']);
     const last = i === messages.length - 1;
     const blocks = contentBlocks(message.content, path, p, message.role === 'assistant' && last);
     if (!blocks) return;
@@ -100,16 +100,16 @@ export function validateMessages(
       if (block.type === 'tool_use') {
         usesTools = true;
         if (typeof block.id === 'string') {
-          if (seenToolUseIds.has(block.id)) p.add(`${bpath}.id`, `duplicate tool_use id ${block.id}`);
+          if (seenToolUseIds.has(block.id)) p.fail(`${bpath}.id`, `duplicate tool_use id ${block.id}`);
           seenToolUseIds.add(block.id);
         }
       }
       if (block.type === 'tool_result') {
         usesTools = true;
-        if (sawOther) p.add(bpath, 'tool_result blocks must come before any other content in the message');
+        if (sawOther) p.fail(bpath, 'tool_result blocks must come before any other content in the message');
         const id = String(block.tool_use_id);
         if (!pending.includes(id)) {
-          p.add(
+          p.fail(
             bpath,
             `unexpected \`tool_use_id\` found in \`tool_result\` blocks: ${id}. Each \`tool_result\` block must have a corresponding \`tool_use\` block in the previous message.`,
           );
@@ -122,7 +122,7 @@ export function validateMessages(
     if (pending.length) {
       const missing = pending.filter((id) => !results.includes(id));
       if (missing.length) {
-        p.add(
+        p.fail(
           `messages.${pendingAt}`,
           `\`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`,
         );
@@ -131,13 +131,13 @@ export function validateMessages(
     pending = [];
     if (message.role === 'assistant') {
       pending = blocks
-        .filter((b) => isObject(b) && b.type === 'tool_use')
-        .map((b) => String((b as JsonObject).id));
+        .filter((b) => isJsonObject(b) && b.type === 'tool_use')
+        .map((b) => String((b as Json).id));
       pendingAt = i;
     }
   });
   if (usesTools && toolNames.size === 0) {
-    p.add('tools', 'Requests which include `tool_use` or `tool_result` blocks must define tools.');
+    p.fail('tools', 'Requests which include `tool_use` or `tool_result` blocks must define tools.');
   }
 }
 
@@ -145,12 +145,12 @@ export function validateMessages(
 function contentBlocks(
   content: unknown,
   path: string,
-  p: Problems,
+  p: RequestChecks,
   finalAssistant: boolean,
 ): unknown[] | undefined {
   if (typeof content === 'string') {
     if (!content && !finalAssistant)
-      p.add(
+      p.fail(
         `${path}.content`,
         'all messages must have non-empty content except for the optional final assistant message',
       );
@@ -158,7 +158,7 @@ function contentBlocks(
   }
   if (!p.array(`${path}.content`, content)) return undefined;
   if (content.length === 0 && !finalAssistant) {
-    p.add(
+    p.fail(
       `${path}.content`,
       'all messages must have non-empty content except for the optional final assistant message',
     );
@@ -166,27 +166,27 @@ function contentBlocks(
   return content;
 }
 
-function validateBlock(block: JsonObject, path: string, p: Problems): void {
+function validateBlock(block: Json, path: string, p: RequestChecks): void {
   switch (block.type) {
     case 'text':
-      p.keys(path, block, ['type', 'text', 'cache_control', 'citations']);
+      p.onlyKeys(path, block, ['type', 'text', 'cache_control', 'citations']);
       p.string(`${path}.text`, block.text, { nonEmpty: true });
       break;
     case 'image':
     case 'document':
-      p.keys(path, block, ['type', 'source', 'cache_control', 'title', 'context', 'citations']);
+      p.onlyKeys(path, block, ['type', 'source', 'cache_control', 'title', 'context', 'citations']);
       if (p.object(`${path}.source`, block.source)) {
         p.oneOf(`${path}.source.type`, block.source.type, ['base64', 'url', 'text', 'content', 'file']);
       }
       break;
     case 'tool_use':
-      p.keys(path, block, ['type', 'id', 'name', 'input', 'cache_control', 'caller']);
+      p.onlyKeys(path, block, ['type', 'id', 'name', 'input', 'cache_control', 'caller']);
       p.string(`${path}.id`, block.id, { pattern: TOOL_USE_ID });
       p.string(`${path}.name`, block.name, { pattern: TOOL_NAME });
       p.object(`${path}.input`, block.input);
       break;
     case 'tool_result':
-      p.keys(path, block, ['type', 'tool_use_id', 'content', 'is_error', 'cache_control']);
+      p.onlyKeys(path, block, ['type', 'tool_use_id', 'content', 'is_error', 'cache_control']);
       p.string(`${path}.tool_use_id`, block.tool_use_id, { pattern: TOOL_USE_ID });
       if (block.is_error !== undefined) p.boolean(`${path}.is_error`, block.is_error);
       if (
@@ -203,12 +203,12 @@ function validateBlock(block: JsonObject, path: string, p: Problems): void {
       }
       break;
     case 'thinking':
-      p.keys(path, block, ['type', 'thinking', 'signature']);
+      p.onlyKeys(path, block, ['type', 'thinking', 'signature']);
       p.string(`${path}.thinking`, block.thinking);
       p.string(`${path}.signature`, block.signature);
       break;
     case 'redacted_thinking':
-      p.keys(path, block, ['type', 'data']);
+      p.onlyKeys(path, block, ['type', 'data']);
       p.string(`${path}.data`, block.data);
       break;
     case 'search_result':

@@ -11,7 +11,7 @@ import {
   validateMessages,
   validateOutputConfig,
 } from './anthropic-messages.js';
-import { type JsonObject, join, Problems } from './strict-json.js';
+import { at, type Json, RequestChecks } from './request-checks.js';
 
 const TOP_LEVEL = [
   'model',
@@ -38,22 +38,22 @@ const TOP_LEVEL = [
 /** The API allows at most this many `cache_control` breakpoints per request. */
 const MAX_CACHE_BREAKPOINTS = 4;
 
-export function validateHeaders(headers: IncomingHttpHeaders, problems: Problems): void {
+export function validateHeaders(headers: IncomingHttpHeaders, problems: RequestChecks): void {
   const auth = headers.authorization;
   if (!headers['x-api-key'] && !(typeof auth === 'string' && /^Bearer \S+$/.test(auth))) {
-    problems.add('headers', 'authentication_error: x-api-key header is required');
+    problems.fail('headers', 'authentication_error: x-api-key header is required');
   }
-  if (!headers['anthropic-version']) problems.add('headers', 'anthropic-version: header is required');
+  if (!headers['anthropic-version']) problems.fail('headers', 'anthropic-version: header is required');
   if (!String(headers['content-type'] ?? '').startsWith('application/json')) {
-    problems.add('headers', 'content-type must be application/json');
+    problems.fail('headers', 'content-type must be application/json');
   }
 }
 
-export function validateMessagesRequest(body: unknown, headers: IncomingHttpHeaders): Problems {
-  const p = new Problems();
+export function validateMessagesRequest(body: unknown, headers: IncomingHttpHeaders): RequestChecks {
+  const p = new RequestChecks();
   validateHeaders(headers, p);
   if (!p.object('body', body)) return p;
-  p.keys('', body, TOP_LEVEL);
+  p.onlyKeys('', body, TOP_LEVEL);
   p.string('model', body.model, { nonEmpty: true });
   p.number('max_tokens', body.max_tokens, { integer: true, min: 1 });
   if (body.stream !== undefined) p.boolean('stream', body.stream);
@@ -66,7 +66,7 @@ export function validateMessagesRequest(body: unknown, headers: IncomingHttpHead
     });
   }
   if (body.metadata !== undefined && p.object('metadata', body.metadata)) {
-    p.keys('metadata', body.metadata, ['user_id']);
+    p.onlyKeys('metadata', body.metadata, ['user_id']);
     if (body.metadata.user_id !== undefined) p.string('metadata.user_id', body.metadata.user_id);
   }
   const betas = String(headers['anthropic-beta'] ?? '')
@@ -74,7 +74,7 @@ export function validateMessagesRequest(body: unknown, headers: IncomingHttpHead
     .map((b) => b.trim());
   if (body.context_management !== undefined) {
     if (!betas.some((b) => b.startsWith('context-management-'))) {
-      p.add('context_management', 'requires the context-management beta header');
+      p.fail('context_management', 'requires the context-management beta header');
     }
     if (
       p.object('context_management', body.context_management) &&
@@ -92,13 +92,13 @@ export function validateMessagesRequest(body: unknown, headers: IncomingHttpHead
   if (body.output_config !== undefined)
     validateOutputConfig('output_config', body.output_config, betas, p, ['effort', 'format']);
   let breakpoints = 0;
-  const countCache = (path: string, block: JsonObject) => {
+  const countCache = (path: string, block: Json) => {
     if (block.cache_control === undefined) return;
     breakpoints++;
-    if (p.object(join(path, 'cache_control'), block.cache_control)) {
-      p.oneOf(join(path, 'cache_control.type'), block.cache_control.type, ['ephemeral']);
+    if (p.object(at(path, 'cache_control'), block.cache_control)) {
+      p.oneOf(at(path, 'cache_control.type'), block.cache_control.type, ['ephemeral']);
       if (block.cache_control.ttl !== undefined) {
-        p.oneOf(join(path, 'cache_control.ttl'), block.cache_control.ttl, ['5m', '1h']);
+        p.oneOf(at(path, 'cache_control.ttl'), block.cache_control.ttl, ['5m', '1h']);
       }
     }
   };
@@ -109,7 +109,7 @@ export function validateMessagesRequest(body: unknown, headers: IncomingHttpHead
     validateMessages(body.messages, toolNames, betas, p, countCache);
   }
   if (breakpoints > MAX_CACHE_BREAKPOINTS) {
-    p.add(
+    p.fail(
       '',
       `A maximum of ${MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found ${breakpoints}.`,
     );
@@ -117,36 +117,36 @@ export function validateMessagesRequest(body: unknown, headers: IncomingHttpHead
   return p;
 }
 
-function validateThinking(body: JsonObject, betas: string[], p: Problems): void {
+function validateThinking(body: Json, betas: string[], p: RequestChecks): void {
   if (body.thinking === undefined) return;
   if (!p.object('thinking', body.thinking)) return;
   const { thinking } = body;
   if (!p.oneOf('thinking.type', thinking.type, ['enabled', 'disabled', 'adaptive'])) return;
   if (thinking.type === 'enabled') {
-    p.keys('thinking', thinking, ['type', 'budget_tokens', 'display']);
+    p.onlyKeys('thinking', thinking, ['type', 'budget_tokens', 'display']);
     if (p.number('thinking.budget_tokens', thinking.budget_tokens, { integer: true, min: 1024 })) {
       // With interleaved thinking the budget may exceed max_tokens (it spans the whole turn).
       const interleaved = betas.some((b) => b.startsWith('interleaved-thinking-'));
       if (!interleaved && typeof body.max_tokens === 'number' && thinking.budget_tokens >= body.max_tokens) {
-        p.add('thinking.budget_tokens', '`max_tokens` must be greater than `thinking.budget_tokens`');
+        p.fail('thinking.budget_tokens', '`max_tokens` must be greater than `thinking.budget_tokens`');
       }
     }
     if (body.temperature !== undefined && body.temperature !== 1) {
-      p.add('temperature', 'may only be set to 1 when thinking is enabled');
+      p.fail('temperature', 'may only be set to 1 when thinking is enabled');
     }
   } else {
-    p.keys('thinking', thinking, ['type', 'display']);
+    p.onlyKeys('thinking', thinking, ['type', 'display']);
   }
   if (thinking.display !== undefined) p.string('thinking.display', thinking.display);
 }
 
-function validateSystem(system: unknown, p: Problems, countCache: CacheCounter): void {
+function validateSystem(system: unknown, p: RequestChecks, countCache: CacheCounter): void {
   if (system === undefined || typeof system === 'string') return;
   if (!p.array('system', system)) return;
   system.forEach((block, i) => {
     const path = `system.${i}`;
     if (!p.object(path, block)) return;
-    p.keys(path, block, ['type', 'text', 'cache_control', 'citations']);
+    p.onlyKeys(path, block, ['type', 'text', 'cache_control', 'citations']);
     p.oneOf(`${path}.type`, block.type, ['text']);
     p.string(`${path}.text`, block.text, { nonEmpty: true });
     countCache(path, block);
@@ -154,7 +154,7 @@ function validateSystem(system: unknown, p: Problems, countCache: CacheCounter):
 }
 
 /** Returns the names of the client (custom) tools. */
-function validateTools(tools: unknown, p: Problems, countCache: CacheCounter): Set<string> {
+function validateTools(tools: unknown, p: RequestChecks, countCache: CacheCounter): Set<string> {
   const names = new Set<string>();
   if (tools === undefined) return names;
   if (!p.array('tools', tools)) return names;
@@ -168,7 +168,7 @@ function validateTools(tools: unknown, p: Problems, countCache: CacheCounter): S
       p.string(`${path}.type`, tool.type, { pattern: /^[a-z_]+_\d{8}$/ });
       p.string(`${path}.name`, tool.name, { pattern: TOOL_NAME });
     } else {
-      p.keys(path, tool, [
+      p.onlyKeys(path, tool, [
         'type',
         'name',
         'description',
@@ -186,19 +186,19 @@ function validateTools(tools: unknown, p: Problems, countCache: CacheCounter): S
       if (tool.strict !== undefined) p.boolean(`${path}.strict`, tool.strict);
     }
     if (typeof tool.name === 'string') {
-      if (names.has(tool.name)) p.add(`${path}.name`, `Tool names must be unique: ${tool.name}`);
+      if (names.has(tool.name)) p.fail(`${path}.name`, `Tool names must be unique: ${tool.name}`);
       names.add(tool.name);
     }
   });
   return names;
 }
 
-function validateToolChoice(choice: unknown, toolNames: Set<string>, p: Problems): void {
+function validateToolChoice(choice: unknown, toolNames: Set<string>, p: RequestChecks): void {
   if (choice === undefined) return;
   if (!p.object('tool_choice', choice)) return;
   if (!p.oneOf('tool_choice.type', choice.type, ['auto', 'any', 'tool', 'none'])) return;
-  p.keys('tool_choice', choice, ['type', 'name', 'disable_parallel_tool_use']);
+  p.onlyKeys('tool_choice', choice, ['type', 'name', 'disable_parallel_tool_use']);
   if (choice.type === 'tool' && p.string('tool_choice.name', choice.name) && !toolNames.has(choice.name)) {
-    p.add('tool_choice.name', `tool ${choice.name} is not among the tools`);
+    p.fail('tool_choice.name', `tool ${choice.name} is not among the tools`);
   }
 }

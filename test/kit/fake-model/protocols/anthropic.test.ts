@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sseEvents, violationsOf } from '../protocol-client.js';
 import { type FakeModel, startFakeModel } from '../server.js';
 import { anthropicProtocol } from './anthropic.js';
 
@@ -48,28 +49,10 @@ const valid = (extra: Record<string, unknown> = {}) => ({
 
 /** `event:`/`data:` pairs of an SSE body. */
 function sse(text: string): Array<{ event: string; data: Record<string, unknown> }> {
-  return text
-    .split('\n\n')
-    .filter((chunk) => chunk.trim())
-    .map((chunk) => {
-      const event = /^event: (.+)$/m.exec(chunk)?.[1] ?? '';
-      const data = JSON.parse(/^data: (.+)$/m.exec(chunk)?.[1] ?? 'null') as Record<string, unknown>;
-      return { event, data };
-    });
-}
-
-/** Sends a request the real API would refuse and returns the violations it caused. */
-async function violationsOf(
-  body: Record<string, unknown>,
-  headers?: Record<string, string>,
-): Promise<string[]> {
-  const before = fake.violations.length;
-  const res = await request(body, headers);
-  assert.equal(res.status, 400);
-  await res.text();
-  const found = fake.violations.splice(before);
-  assert.ok(found.length > 0, 'expected a violation');
-  return found;
+  return sseEvents(text).map(({ event, data }) => ({
+    event: event ?? '',
+    data: JSON.parse(data) as Record<string, unknown>,
+  }));
 }
 
 describe('fake model: Anthropic Messages', () => {
@@ -273,7 +256,7 @@ describe('fake model: Anthropic Messages', () => {
     ];
     for (const [name, body, expected, headers] of cases) {
       it(name, async () => {
-        const found = await violationsOf(body, headers);
+        const found = await violationsOf(fake, () => request(body, headers));
         assert.ok(
           found.some((v) => expected.test(v)),
           found.join('; '),

@@ -9,7 +9,7 @@ import type { ServerResponse } from 'node:http';
 import type { Exchange, Message, ParsedRequest, ProtocolModule, Reply, Usage } from '../types.js';
 import { validateMessagesRequest } from './anthropic-validate.js';
 import './claude-code-tools.js';
-import { chunks, isObject, type JsonObject, randomId } from './strict-json.js';
+import { chunks, isJsonObject, type Json, randomId } from './request-checks.js';
 
 export const anthropicProtocol: ProtocolModule = {
   protocol: 'anthropic',
@@ -17,10 +17,10 @@ export const anthropicProtocol: ProtocolModule = {
   parse(req: ParsedRequest) {
     const problems = validateMessagesRequest(req.body, req.headers);
     for (const key of req.query.keys()) {
-      if (key !== 'beta') problems.add('query', `unexpected query parameter ${key}`);
+      if (key !== 'beta') problems.fail('query', `unexpected query parameter ${key}`);
     }
-    if (!problems.ok) return { errors: problems.list };
-    return { exchange: normalize(req.body as JsonObject) };
+    if (!problems.ok) return { errors: problems.errors };
+    return { exchange: normalize(req.body as Json) };
   },
   respond(res, exchange, reply, usage) {
     const message = { id: randomId('msg_'), model: exchange.model };
@@ -41,19 +41,19 @@ export const anthropicProtocol: ProtocolModule = {
   },
 };
 
-function normalize(body: JsonObject): Exchange {
+function normalize(body: Json): Exchange {
   const messages: Message[] = [];
   const system = body.system;
   if (typeof system === 'string' && system) messages.push({ role: 'system', text: system });
   else if (Array.isArray(system)) {
-    messages.push({ role: 'system', text: system.map((b) => String((b as JsonObject).text)).join('\n') });
+    messages.push({ role: 'system', text: system.map((b) => String((b as Json).text)).join('\n') });
   }
-  for (const message of body.messages as JsonObject[]) {
+  for (const message of body.messages as Json[]) {
     const role = message.role as 'user' | 'assistant' | 'system';
     const blocks =
       typeof message.content === 'string'
         ? [{ type: 'text', text: message.content }]
-        : (message.content as JsonObject[]);
+        : (message.content as Json[]);
     const texts: string[] = [];
     for (const block of blocks) {
       if (block.type === 'text') texts.push(String(block.text));
@@ -72,7 +72,7 @@ function normalize(body: JsonObject): Exchange {
   return {
     protocol: 'anthropic',
     model: String(body.model),
-    tools: Array.isArray(body.tools) ? body.tools.map((t) => String((t as JsonObject).name)) : [],
+    tools: Array.isArray(body.tools) ? body.tools.map((t) => String((t as Json).name)) : [],
     messages,
     stream: body.stream === true,
   };
@@ -82,12 +82,12 @@ function toolResultText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content
-    .filter((b): b is JsonObject => isObject(b) && b.type === 'text')
+    .filter((b): b is Json => isJsonObject(b) && b.type === 'text')
     .map((b) => String(b.text))
     .join('\n');
 }
 
-function replyBlock(reply: Reply): JsonObject {
+function replyBlock(reply: Reply): Json {
   return reply.kind === 'text'
     ? { type: 'text', text: reply.text }
     : { type: 'tool_use', id: randomId('toolu_'), name: reply.name, input: reply.args };
@@ -95,7 +95,7 @@ function replyBlock(reply: Reply): JsonObject {
 
 const stopReason = (reply: Reply) => (reply.kind === 'tool' ? 'tool_use' : 'end_turn');
 
-function finalUsage(usage: Usage): JsonObject {
+function finalUsage(usage: Usage): Json {
   return {
     input_tokens: usage.inputTokens,
     cache_creation_input_tokens: 0,
@@ -115,7 +115,7 @@ function streamReply(
     'cache-control': 'no-cache',
     'request-id': randomId('req_'),
   });
-  const send = (event: string, data: JsonObject) =>
+  const send = (event: string, data: Json) =>
     res.write(`event: ${event}\ndata: ${JSON.stringify({ type: event, ...data })}\n\n`);
   send('message_start', {
     message: {

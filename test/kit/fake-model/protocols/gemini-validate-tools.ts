@@ -66,7 +66,7 @@ export function checkTools(checks: RequestChecks, value: unknown): string[] {
         'response',
         'responseJsonSchema',
       ]);
-      if (!checks.string(at(p, 'name'), decl.name, FUNCTION_NAME)) return;
+      if (!checks.string(at(p, 'name'), decl.name, { pattern: FUNCTION_NAME })) return;
       if (names.includes(decl.name)) checks.fail(at(p, 'name'), `duplicate function name ${decl.name}`);
       names.push(decl.name);
       if (decl.description !== undefined) checks.string(at(p, 'description'), decl.description);

@@ -92,7 +92,7 @@ export function validateGenerateContent(
 
 function checkContents(checks: RequestChecks, value: unknown): GeminiContent[] | undefined {
   if (value === undefined) return checks.fail('contents', 'is required') || undefined;
-  if (!checks.array('contents', value, true)) return undefined;
+  if (!checks.array('contents', value, { nonEmpty: true })) return undefined;
   const contents: GeminiContent[] = [];
   value.forEach((content, i) => {
     const path = at('contents', i);
@@ -113,7 +113,7 @@ function checkParts(
   value: unknown,
   role: 'user' | 'model',
 ): Json[] | undefined {
-  if (!checks.array(path, value, true)) return undefined;
+  if (!checks.array(path, value, { nonEmpty: true })) return undefined;
   const parts: Json[] = [];
   value.forEach((part, i) => {
     const p = at(path, i);
@@ -130,7 +130,7 @@ function checkParts(
     checks.optional(part, p, {
       text: (q, v) => checks.string(q, v),
       thought: (q, v) => checks.boolean(q, v),
-      thoughtSignature: (q, v) => checks.string(q, v, /^[A-Za-z0-9+/_=-]+$/),
+      thoughtSignature: (q, v) => checks.string(q, v, { pattern: /^[A-Za-z0-9+/_=-]+$/ }),
       functionCall: (q, v) => checkFunctionCall(checks, q, v, role),
       functionResponse: (q, v) => checkFunctionResponse(checks, q, v, role),
       inlineData: (q, v) => checkBlob(checks, q, v),
@@ -144,7 +144,7 @@ function checkFunctionCall(checks: RequestChecks, path: string, value: unknown, 
   if (role !== 'model') checks.fail(path, 'function calls may only appear in "model" contents');
   if (!checks.object(path, value)) return;
   checks.onlyKeys(path, value, ['id', 'name', 'args']);
-  checks.string(at(path, 'name'), value.name, FUNCTION_NAME);
+  checks.string(at(path, 'name'), value.name, { pattern: FUNCTION_NAME });
   if (value.args !== undefined) checks.object(at(path, 'args'), value.args);
   if (value.id !== undefined) checks.string(at(path, 'id'), value.id);
 }
@@ -153,7 +153,7 @@ function checkFunctionResponse(checks: RequestChecks, path: string, value: unkno
   if (role !== 'user') checks.fail(path, 'function responses may only appear in "user" contents');
   if (!checks.object(path, value)) return;
   checks.onlyKeys(path, value, ['id', 'name', 'response', 'parts', 'willContinue', 'scheduling']);
-  checks.string(at(path, 'name'), value.name, FUNCTION_NAME);
+  checks.string(at(path, 'name'), value.name, { pattern: FUNCTION_NAME });
   if (value.response === undefined) checks.fail(at(path, 'response'), 'is required');
   else checks.object(at(path, 'response'), value.response);
   if (value.id !== undefined) checks.string(at(path, 'id'), value.id);
@@ -163,7 +163,7 @@ function checkBlob(checks: RequestChecks, path: string, value: unknown): void {
   if (!checks.object(path, value)) return;
   checks.onlyKeys(path, value, ['mimeType', 'data', 'displayName']);
   checks.string(at(path, 'mimeType'), value.mimeType);
-  checks.string(at(path, 'data'), value.data, /^[A-Za-z0-9+/_=-]*$/);
+  checks.string(at(path, 'data'), value.data, { pattern: /^[A-Za-z0-9+/_=-]*$/ });
 }
 
 /**
@@ -220,7 +220,7 @@ function checkSystemInstruction(checks: RequestChecks, value: unknown): string {
   if (!checks.object('systemInstruction', value)) return '';
   checks.onlyKeys('systemInstruction', value, ['role', 'parts']);
   if (value.role !== undefined) checks.string('systemInstruction.role', value.role);
-  if (!checks.array('systemInstruction.parts', value.parts, true)) return '';
+  if (!checks.array('systemInstruction.parts', value.parts, { nonEmpty: true })) return '';
   const texts: string[] = [];
   value.parts.forEach((part, i) => {
     const path = at('systemInstruction.parts', i);

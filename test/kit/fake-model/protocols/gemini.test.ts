@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { sseEvents } from '../protocol-client.js';
 import { type FakeModel, startFakeModel } from '../server.js';
 import { geminiProtocol } from './gemini.js';
 
@@ -62,10 +63,8 @@ async function post(path: string, body: unknown, headers: Record<string, string>
 const STREAM = '/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse';
 
 function sseChunks(text: string): Array<Record<string, any>> {
-  return text
-    .split('\r\n\r\n')
-    .filter((e) => e.startsWith('data: '))
-    .map((e) => JSON.parse(e.slice(6)));
+  assert.ok(text.includes('\r\n\r\n'), 'the Gemini API frames SSE events with CRLF');
+  return sseEvents(text).map((e) => JSON.parse(e.data));
 }
 
 describe('fake Gemini API: valid requests', () => {

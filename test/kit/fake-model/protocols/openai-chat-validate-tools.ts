@@ -17,7 +17,7 @@ export function checkTools(checks: RequestChecks, value: unknown): string[] | un
     if (!checks.object(at(p, 'function'), tool.function)) return;
     const fn = tool.function;
     checks.onlyKeys(at(p, 'function'), fn, ['name', 'description', 'parameters', 'strict']);
-    if (!checks.string(at(p, 'function.name'), fn.name, TOOL_NAME)) return;
+    if (!checks.string(at(p, 'function.name'), fn.name, { pattern: TOOL_NAME })) return;
     if (names.includes(fn.name)) checks.fail(at(p, 'function.name'), `duplicate tool name ${fn.name}`);
     names.push(fn.name);
     if (fn.description !== undefined) checks.string(at(p, 'function.description'), fn.description);

@@ -65,7 +65,7 @@ export function validateChatRequest(checks: RequestChecks, body: unknown): Valid
   if (!checks.object('body', body)) return undefined;
   checks.onlyKeys('', body, PARAMETERS);
   if (body.model === undefined) checks.fail('model', 'is required');
-  else checks.string('model', body.model, /^\S+$/);
+  else checks.string('model', body.model, { pattern: /^\S+$/ });
   const messages = checkMessages(checks, body.messages);
   const tools = body.tools === undefined ? undefined : checkTools(checks, body.tools);
   if (body.tool_choice !== undefined) checkToolChoice(checks, body.tool_choice, tools);
@@ -120,7 +120,7 @@ export function validateChatRequest(checks: RequestChecks, body: unknown): Valid
 
 function checkMessages(checks: RequestChecks, value: unknown): ChatMessage[] | undefined {
   if (value === undefined) return checks.fail('messages', 'is required') || undefined;
-  if (!checks.array('messages', value, true)) return undefined;
+  if (!checks.array('messages', value, { nonEmpty: true })) return undefined;
   const messages: ChatMessage[] = [];
   value.forEach((m, i) => {
     const message = checkMessage(checks, at('messages', i), m);
@@ -194,7 +194,7 @@ function checkContent(
   types: string[],
 ): string | undefined {
   if (typeof value === 'string') return value;
-  if (!checks.array(path, value, true)) return undefined;
+  if (!checks.array(path, value, { nonEmpty: true })) return undefined;
   const texts: string[] = [];
   for (const [i, part] of value.entries()) {
     const p = at(path, i);
@@ -213,7 +213,7 @@ function checkContent(
 }
 
 function checkToolCalls(checks: RequestChecks, path: string, value: unknown): ChatMessage['toolCalls'] {
-  if (!checks.array(path, value, true)) return [];
+  if (!checks.array(path, value, { nonEmpty: true })) return [];
   const calls: ChatMessage['toolCalls'] = [];
   value.forEach((call, i) => {
     const p = at(path, i);
@@ -224,7 +224,7 @@ function checkToolCalls(checks: RequestChecks, path: string, value: unknown): Ch
     if (!checks.object(at(p, 'function'), call.function)) return;
     const fn = call.function;
     checks.onlyKeys(at(p, 'function'), fn, ['name', 'arguments']);
-    const name = checks.string(at(p, 'function.name'), fn.name, TOOL_NAME) ? fn.name : '';
+    const name = checks.string(at(p, 'function.name'), fn.name, { pattern: TOOL_NAME }) ? fn.name : '';
     if (!checks.string(at(p, 'function.arguments'), fn.arguments)) return;
     try {
       JSON.parse(fn.arguments);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { sseEvents } from '../protocol-client.js';
 import { type FakeModel, startFakeModel } from '../server.js';
 import { openaiChatProtocol } from './openai-chat.js';
 
@@ -51,13 +52,7 @@ async function post(payload: unknown, headers: Record<string, string> = {}, path
 
 /** The SSE events; the last must be [DONE]. */
 function events(text: string): Array<Record<string, any>> {
-  const data = text
-    .split('\n\n')
-    .filter(Boolean)
-    .map((e) => {
-      assert.ok(e.startsWith('data: '), e);
-      return e.slice(6);
-    });
+  const data = sseEvents(text).map((e) => e.data);
   assert.equal(data.at(-1), '[DONE]');
   return data.slice(0, -1).map((d) => JSON.parse(d));
 }

@@ -5,7 +5,7 @@
  * `400 invalid_request_error`.
  */
 import { validateTools } from './openai-responses-tools.js';
-import { type JsonObject, join, type Problems } from './strict-json.js';
+import { at, type Json, type RequestChecks } from './request-checks.js';
 
 const ITEM_TYPES = [
   'message',
@@ -27,7 +27,7 @@ const ITEM_TYPES = [
 const INPUT_PARTS = ['input_text', 'input_image', 'input_file'] as const;
 const OUTPUT_PARTS = ['output_text', 'refusal'] as const;
 
-export function validateInput(items: unknown[], p: Problems): void {
+export function validateInput(items: unknown[], p: RequestChecks): void {
   /** call_id → index of the call item, until its output arrives. */
   const open = new Map<string, { kind: 'function' | 'custom'; at: number }>();
   const seen = new Set<string>();
@@ -44,7 +44,7 @@ export function validateInput(items: unknown[], p: Problems): void {
       case 'function_call':
       case 'custom_tool_call': {
         const kind = type === 'function_call' ? 'function' : 'custom';
-        p.keys(path, item, [
+        p.onlyKeys(path, item, [
           'type',
           'id',
           'call_id',
@@ -58,12 +58,12 @@ export function validateInput(items: unknown[], p: Problems): void {
           try {
             JSON.parse(item.arguments);
           } catch {
-            p.add(`${path}.arguments`, 'is not valid JSON');
+            p.fail(`${path}.arguments`, 'is not valid JSON');
           }
         }
         if (kind === 'custom') p.string(`${path}.input`, item.input);
         if (p.string(`${path}.call_id`, item.call_id, { nonEmpty: true })) {
-          if (seen.has(item.call_id)) p.add(`${path}.call_id`, `Duplicate call_id ${item.call_id}`);
+          if (seen.has(item.call_id)) p.fail(`${path}.call_id`, `Duplicate call_id ${item.call_id}`);
           seen.add(item.call_id);
           open.set(item.call_id, { kind, at: i });
         }
@@ -72,22 +72,22 @@ export function validateInput(items: unknown[], p: Problems): void {
       case 'function_call_output':
       case 'custom_tool_call_output': {
         const kind = type === 'function_call_output' ? 'function' : 'custom';
-        p.keys(path, item, ['type', 'id', 'call_id', 'output', 'status']);
+        p.onlyKeys(path, item, ['type', 'id', 'call_id', 'output', 'status']);
         if (typeof item.output !== 'string') p.array(`${path}.output`, item.output);
         if (!p.string(`${path}.call_id`, item.call_id, { nonEmpty: true })) break;
         const call = open.get(item.call_id);
         if (!call || call.kind !== kind) {
-          p.add(`${path}.call_id`, `No tool call found for ${type} with call_id ${item.call_id}.`);
+          p.fail(`${path}.call_id`, `No tool call found for ${type} with call_id ${item.call_id}.`);
         } else open.delete(item.call_id);
         break;
       }
       case 'additional_tools':
-        p.keys(path, item, ['type', 'id', 'role', 'tools']);
+        p.onlyKeys(path, item, ['type', 'id', 'role', 'tools']);
         if (item.role !== undefined) p.oneOf(`${path}.role`, item.role, ['developer', 'system']);
         validateTools(item.tools, `${path}.tools`, p);
         break;
       case 'reasoning':
-        p.keys(path, item, ['type', 'id', 'summary', 'content', 'encrypted_content', 'status']);
+        p.onlyKeys(path, item, ['type', 'id', 'summary', 'content', 'encrypted_content', 'status']);
         p.array(`${path}.summary`, item.summary);
         break;
       default:
@@ -95,22 +95,22 @@ export function validateInput(items: unknown[], p: Problems): void {
     }
   });
   for (const [callId, { at }] of open) {
-    p.add(`input.${at}`, `No tool output found for function call ${callId}.`);
+    p.fail(`input.${at}`, `No tool output found for function call ${callId}.`);
   }
 }
 
-function validateMessage(item: JsonObject, path: string, p: Problems): void {
-  p.keys(path, item, ['type', 'id', 'role', 'content', 'status', 'phase']);
+function validateMessage(item: Json, path: string, p: RequestChecks): void {
+  p.onlyKeys(path, item, ['type', 'id', 'role', 'content', 'status', 'phase']);
   if (!p.oneOf(`${path}.role`, item.role, ['user', 'assistant', 'system', 'developer'])) return;
   const { content } = item;
   if (typeof content === 'string') return;
   if (!p.array(`${path}.content`, content)) return;
   const allowed = item.role === 'assistant' ? OUTPUT_PARTS : INPUT_PARTS;
   content.forEach((part, j) => {
-    const ppath = join(path, `content.${j}`);
+    const ppath = at(path, `content.${j}`);
     if (!p.object(ppath, part) || !p.oneOf(`${ppath}.type`, part.type, allowed)) return;
     if (part.type === 'input_text' || part.type === 'output_text') {
-      p.keys(
+      p.onlyKeys(
         ppath,
         part,
         part.type === 'output_text' ? ['type', 'text', 'annotations', 'logprobs'] : ['type', 'text'],
@@ -121,7 +121,7 @@ function validateMessage(item: JsonObject, path: string, p: Problems): void {
       if (part.detail !== undefined)
         p.oneOf(`${ppath}.detail`, part.detail, ['low', 'high', 'auto', 'original']);
       if (part.image_url === undefined && part.file_id === undefined)
-        p.add(ppath, 'needs image_url or file_id');
+        p.fail(ppath, 'needs image_url or file_id');
     }
   });
 }

@@ -2,7 +2,7 @@
  * OpenAI Responses API: validation of tool definitions (top-level `tools`, and the namespaces of
  * `additional_tools` input items) and `tool_choice`, as the real API answers with `400`.
  */
-import type { Problems } from './strict-json.js';
+import type { RequestChecks } from './request-checks.js';
 
 export const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 const TOOL_TYPES = [
@@ -26,7 +26,7 @@ const TOOL_TYPES = [
 export function validateTools(
   tools: unknown,
   at: string,
-  p: Problems,
+  p: RequestChecks,
   named = new Map<string, string>(),
 ): Map<string, string> {
   if (tools === undefined) return named;
@@ -35,13 +35,13 @@ export function validateTools(
     const path = `${at}.${i}`;
     if (!p.object(path, tool) || !p.oneOf(`${path}.type`, tool.type, TOOL_TYPES)) return;
     if (tool.type === 'function') {
-      p.keys(path, tool, ['type', 'name', 'description', 'parameters', 'strict', 'defer_loading']);
+      p.onlyKeys(path, tool, ['type', 'name', 'description', 'parameters', 'strict', 'defer_loading']);
       p.string(`${path}.name`, tool.name, { pattern: FUNCTION_NAME });
       if (tool.description !== undefined) p.string(`${path}.description`, tool.description);
       if (tool.parameters !== null) p.objectSchema(`${path}.parameters`, tool.parameters);
       if (tool.strict !== undefined) p.boolean(`${path}.strict`, tool.strict);
     } else if (tool.type === 'custom') {
-      p.keys(path, tool, ['type', 'name', 'description', 'format', 'defer_loading']);
+      p.onlyKeys(path, tool, ['type', 'name', 'description', 'format', 'defer_loading']);
       p.string(`${path}.name`, tool.name, { pattern: FUNCTION_NAME });
       if (tool.format !== undefined && p.object(`${path}.format`, tool.format)) {
         if (
@@ -53,7 +53,7 @@ export function validateTools(
         }
       }
     } else if (tool.type === 'namespace') {
-      p.keys(path, tool, ['type', 'name', 'description', 'tools']);
+      p.onlyKeys(path, tool, ['type', 'name', 'description', 'tools']);
       p.string(`${path}.name`, tool.name, { pattern: FUNCTION_NAME });
       if (tool.tools !== undefined) validateTools(tool.tools, `${path}.tools`, p, named);
     } else if (tool.type === 'tool_search') {
@@ -61,14 +61,14 @@ export function validateTools(
       if (tool.parameters !== undefined) p.objectSchema(`${path}.parameters`, tool.parameters);
     }
     if (typeof tool.name === 'string') {
-      if (named.has(tool.name)) p.add(`${path}.name`, `duplicate tool name ${tool.name}`);
+      if (named.has(tool.name)) p.fail(`${path}.name`, `duplicate tool name ${tool.name}`);
       named.set(tool.name, String(tool.type));
     }
   });
   return named;
 }
 
-export function validateToolChoice(choice: unknown, tools: Map<string, string>, p: Problems): void {
+export function validateToolChoice(choice: unknown, tools: Map<string, string>, p: RequestChecks): void {
   if (choice === undefined || typeof choice === 'string') {
     if (choice !== undefined) p.oneOf('tool_choice', choice, ['auto', 'none', 'required']);
     return;
@@ -76,6 +76,6 @@ export function validateToolChoice(choice: unknown, tools: Map<string, string>, 
   if (!p.object('tool_choice', choice)) return;
   if ((choice.type === 'function' || choice.type === 'custom') && p.string('tool_choice.name', choice.name)) {
     if (tools.get(choice.name) !== choice.type)
-      p.add('tool_choice.name', `no ${choice.type} tool named ${choice.name}`);
+      p.fail('tool_choice.name', `no ${choice.type} tool named ${choice.name}`);
   }
 }

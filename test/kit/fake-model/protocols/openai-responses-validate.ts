@@ -7,7 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { validateInput } from './openai-responses-input.js';
 import { validateToolChoice, validateTools } from './openai-responses-tools.js';
-import { Problems } from './strict-json.js';
+import { RequestChecks } from './request-checks.js';
 
 const TOP_LEVEL = [
   'model',
@@ -52,22 +52,22 @@ const INCLUDABLE = [
   'code_interpreter_call.outputs',
 ] as const;
 
-export function validateResponsesRequest(body: unknown, headers: IncomingHttpHeaders): Problems {
-  const p = new Problems();
+export function validateResponsesRequest(body: unknown, headers: IncomingHttpHeaders): RequestChecks {
+  const p = new RequestChecks();
   if (!/^Bearer \S+$/.test(String(headers.authorization ?? ''))) {
-    p.add('headers', 'You didn\'t provide an API key (expected "Authorization: Bearer <key>")');
+    p.fail('headers', 'You didn\'t provide an API key (expected "Authorization: Bearer <key>")');
   }
   if (!String(headers['content-type'] ?? '').startsWith('application/json')) {
-    p.add('headers', 'content-type must be application/json');
+    p.fail('headers', 'content-type must be application/json');
   }
   if (!p.object('body', body)) return p;
-  p.keys('', body, TOP_LEVEL);
+  p.onlyKeys('', body, TOP_LEVEL);
   p.string('model', body.model, { nonEmpty: true });
   for (const key of ['stream', 'store', 'parallel_tool_calls', 'background'] as const) {
     if (body[key] !== undefined) p.boolean(key, body[key]);
   }
   if (body.stream_options !== undefined && body.stream !== true) {
-    p.add('stream_options', 'only allowed when stream is true');
+    p.fail('stream_options', 'only allowed when stream is true');
   }
   if (body.instructions !== undefined && body.instructions !== null)
     p.string('instructions', body.instructions);
@@ -82,7 +82,7 @@ export function validateResponsesRequest(body: unknown, headers: IncomingHttpHea
     });
   }
   if (body.reasoning !== undefined && body.reasoning !== null && p.object('reasoning', body.reasoning)) {
-    p.keys('reasoning', body.reasoning, ['effort', 'summary', 'generate_summary', 'context']);
+    p.onlyKeys('reasoning', body.reasoning, ['effort', 'summary', 'generate_summary', 'context']);
     if (body.reasoning.context !== undefined)
       p.oneOf('reasoning.context', body.reasoning.context, ['current_turn', 'all_turns']);
     if (body.reasoning.effort !== undefined && body.reasoning.effort !== null) {
@@ -100,7 +100,7 @@ export function validateResponsesRequest(body: unknown, headers: IncomingHttpHea
     }
   }
   if (body.text !== undefined && p.object('text', body.text)) {
-    p.keys('text', body.text, ['format', 'verbosity']);
+    p.onlyKeys('text', body.text, ['format', 'verbosity']);
     if (body.text.verbosity !== undefined)
       p.oneOf('text.verbosity', body.text.verbosity, ['low', 'medium', 'high']);
     if (body.text.format !== undefined && p.object('text.format', body.text.format)) {
@@ -111,7 +111,7 @@ export function validateResponsesRequest(body: unknown, headers: IncomingHttpHea
   validateToolChoice(body.tool_choice, tools, p);
   if (body.input === undefined) {
     if (body.previous_response_id === undefined && body.conversation === undefined)
-      p.add('input', 'is required');
+      p.fail('input', 'is required');
   } else if (typeof body.input === 'string') {
     p.string('input', body.input, { nonEmpty: true });
   } else if (p.array('input', body.input, { nonEmpty: true })) {

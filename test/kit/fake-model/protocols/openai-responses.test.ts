@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sseEvents, violationsOf } from '../protocol-client.js';
 import { type FakeModel, startFakeModel } from '../server.js';
 import { addFilePatch } from './codex-tools.js';
 import { openaiResponsesProtocol } from './openai-responses.js';
@@ -51,28 +52,11 @@ const valid = (extra: Record<string, unknown> = {}) => ({
 });
 
 function sse(text: string): Array<Record<string, unknown>> {
-  return text
-    .split('\n\n')
-    .filter((chunk) => chunk.trim())
-    .map((chunk) => {
-      const event = /^event: (.+)$/m.exec(chunk)?.[1];
-      const data = JSON.parse(/^data: (.+)$/m.exec(chunk)?.[1] ?? 'null') as Record<string, unknown>;
-      assert.equal(data.type, event);
-      return data;
-    });
-}
-
-async function violationsOf(
-  body: Record<string, unknown>,
-  headers?: Record<string, string>,
-): Promise<string[]> {
-  const before = fake.violations.length;
-  const res = await request(body, headers);
-  assert.equal(res.status, 400);
-  await res.text();
-  const found = fake.violations.splice(before);
-  assert.ok(found.length > 0, 'expected a violation');
-  return found;
+  return sseEvents(text).map(({ event, data }) => {
+    const parsed = JSON.parse(data) as Record<string, unknown>;
+    assert.equal(parsed.type, event);
+    return parsed;
+  });
 }
 
 describe('fake model: OpenAI Responses', () => {
@@ -267,7 +251,7 @@ describe('fake model: OpenAI Responses', () => {
     ];
     for (const [name, body, expected, headers] of cases) {
       it(name, async () => {
-        const found = await violationsOf(body, headers);
+        const found = await violationsOf(fake, () => request(body, headers));
         assert.ok(
           found.some((v) => expected.test(v)),
           found.join('; '),

@@ -11,7 +11,7 @@
 import type { Exchange, Message, ParsedRequest, ProtocolModule, Reply, Usage } from '../types.js';
 import './codex-tools.js';
 import { validateResponsesRequest } from './openai-responses-validate.js';
-import { chunks, isObject, type JsonObject, randomId } from './strict-json.js';
+import { chunks, isJsonObject, type Json, randomId } from './request-checks.js';
 
 /** Tool name → tool type ("function", "custom", …) of each exchange, to answer in the right item type. */
 const toolTypes = new WeakMap<Exchange, Map<string, string>>();
@@ -21,9 +21,9 @@ export const openaiResponsesProtocol: ProtocolModule = {
   matches: (method, path) => method === 'POST' && path === '/v1/responses',
   parse(req: ParsedRequest) {
     const problems = validateResponsesRequest(req.body, req.headers);
-    if ([...req.query.keys()].length) problems.add('query', 'unexpected query parameters');
-    if (!problems.ok) return { errors: problems.list };
-    const body = req.body as JsonObject;
+    if ([...req.query.keys()].length) problems.fail('query', 'unexpected query parameters');
+    if (!problems.ok) return { errors: problems.errors };
+    const body = req.body as Json;
     const exchange = normalize(body);
     toolTypes.set(exchange, offeredTools(body));
     return { exchange };
@@ -51,7 +51,7 @@ export const openaiResponsesProtocol: ProtocolModule = {
     }
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
     let sequence = 0;
-    const send = (type: string, data: JsonObject) =>
+    const send = (type: string, data: Json) =>
       res.write(
         `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...data })}\n\n`,
       );
@@ -64,14 +64,14 @@ export const openaiResponsesProtocol: ProtocolModule = {
   },
 };
 
-function normalize(body: JsonObject): Exchange {
+function normalize(body: Json): Exchange {
   const messages: Message[] = [];
   if (typeof body.instructions === 'string' && body.instructions)
     messages.push({ role: 'system', text: body.instructions });
   const input =
     typeof body.input === 'string'
       ? [{ type: 'message', role: 'user', content: body.input }]
-      : ((body.input ?? []) as JsonObject[]);
+      : ((body.input ?? []) as Json[]);
   for (const item of input) {
     const type = item.type ?? 'message';
     if (type === 'message') {
@@ -107,18 +107,18 @@ function normalize(body: JsonObject): Exchange {
  * Tool name → type of every tool offered: top-level `tools`, and `additional_tools` input items;
  * namespaces contribute the tools inside them (the model calls those by their own name).
  */
-function offeredTools(body: JsonObject): Map<string, string> {
+function offeredTools(body: Json): Map<string, string> {
   const found = new Map<string, string>();
   const visit = (tools: unknown) => {
     if (!Array.isArray(tools)) return;
-    for (const tool of tools as JsonObject[]) {
+    for (const tool of tools as Json[]) {
       if (tool.type === 'namespace') visit(tool.tools);
       else if (typeof tool.name === 'string') found.set(tool.name, String(tool.type));
     }
   };
   visit(body.tools);
   if (Array.isArray(body.input)) {
-    for (const item of body.input as JsonObject[]) if (item.type === 'additional_tools') visit(item.tools);
+    for (const item of body.input as Json[]) if (item.type === 'additional_tools') visit(item.tools);
   }
   return found;
 }
@@ -127,12 +127,12 @@ function partsText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content
-    .filter((part): part is JsonObject => isObject(part) && typeof part.text === 'string')
+    .filter((part): part is Json => isJsonObject(part) && typeof part.text === 'string')
     .map((part) => String(part.text))
     .join('\n');
 }
 
-function outputItem(reply: Reply, toolType: string): JsonObject {
+function outputItem(reply: Reply, toolType: string): Json {
   if (reply.kind === 'text') {
     return {
       id: randomId('msg_'),
@@ -164,13 +164,13 @@ function outputItem(reply: Reply, toolType: string): JsonObject {
   };
 }
 
-type Send = (type: string, data: JsonObject) => void;
+type Send = (type: string, data: Json) => void;
 
-function streamItem(send: Send, item: JsonObject): void {
+function streamItem(send: Send, item: Json): void {
   const at = { output_index: 0 };
   const ref = { item_id: item.id, ...at };
   if (item.type === 'message') {
-    const part = (item.content as JsonObject[])[0] as JsonObject;
+    const part = (item.content as Json[])[0] as Json;
     const text = String(part.text);
     send('response.output_item.added', { ...at, item: { ...item, status: 'in_progress', content: [] } });
     send('response.content_part.added', { ...ref, content_index: 0, part: { ...part, text: '' } });
@@ -192,7 +192,7 @@ function streamItem(send: Send, item: JsonObject): void {
   send('response.output_item.done', { ...at, item });
 }
 
-function responseUsage(usage: Usage): JsonObject {
+function responseUsage(usage: Usage): Json {
   return {
     input_tokens: usage.inputTokens,
     input_tokens_details: { cached_tokens: 0 },

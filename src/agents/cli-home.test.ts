@@ -3,22 +3,14 @@ import { chown, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { ExecResult, SandboxSession } from '../sandbox/types.js';
-import {
-  type CliRun,
-  concludeRun,
-  modelStatusHint,
-  proxyEnv,
-  sandboxHomePath,
-  statusIn,
-  writeHomeFile,
-} from './cli-support.js';
+import type { SandboxSession } from '../sandbox/types.js';
+import { ensureHomeDir, readHomeFile, sandboxHomePath, writeHomeFile } from './cli-home.js';
 import { geminiSettings, writeGeminiSettings } from './gemini-config.js';
 import { openCodeConfig, writeOpenCodeConfig } from './opencode-config.js';
 
 let root: string;
 before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'forge-cli-support-'));
+  root = await mkdtemp(join(tmpdir(), 'forge-cli-home-'));
 });
 after(() => rm(root, { recursive: true, force: true }));
 
@@ -34,36 +26,18 @@ function sessionWithHome(hostHomeDir: string): SandboxSession {
   };
 }
 
-const access = {
-  anthropicBaseUrl: 'http://forge-gateway:8080',
-  openaiBaseUrl: 'http://10.1.2.3:8080/v1',
-  geminiBaseUrl: 'http://[fd00::5]:8080',
-  token: 't',
-};
-
-describe('proxyEnv', () => {
-  it('is empty without a proxy', () => {
-    assert.deepEqual(proxyEnv(access), {});
-    assert.deepEqual(proxyEnv(undefined), {});
-  });
-
-  it('sets both spellings and keeps the gateway hosts direct', () => {
-    const env = proxyEnv({ ...access, proxyUrl: 'http://u:p@proxy:3128' });
-    for (const key of ['HTTPS_PROXY', 'HTTP_PROXY', 'https_proxy', 'http_proxy'])
-      assert.equal(env[key], 'http://u:p@proxy:3128');
-    assert.equal(env.NO_PROXY, 'localhost,127.0.0.1,::1,forge-gateway,10.1.2.3,fd00::5');
-    assert.equal(env.no_proxy, env.NO_PROXY);
-  });
-});
-
-describe('writeHomeFile', () => {
-  it('creates the directories and never leaves the home', async () => {
+describe('files in the home', () => {
+  it('creates the directories, reads back, and never leaves the home', async () => {
     const home = join(root, 'home-a');
     const session = sessionWithHome(home);
     const path = await writeHomeFile(session, '.config/tool/config.json', '{}');
     assert.equal(path, join(home, '.config/tool/config.json'));
     assert.equal(await readFile(path, 'utf8'), '{}');
+    assert.equal(await readHomeFile(session, '.config/tool/config.json'), '{}');
+    assert.equal(await readHomeFile(session, '.config/tool/missing.json'), undefined);
     await assert.rejects(writeHomeFile(session, '../escape.txt', 'x'), TypeError);
+    await assert.rejects(readHomeFile(session, '../../etc/passwd'), TypeError);
+    await assert.rejects(ensureHomeDir(session, '../out'), TypeError);
     assert.equal(sandboxHomePath(session, '.gemini/settings.json'), '/home/agent/.gemini/settings.json');
   });
 
@@ -72,54 +46,19 @@ describe('writeHomeFile', () => {
     const home = join(root, 'home-b');
     await mkdir(join(home, '.config'), { recursive: true });
     await chown(home, 1000, 1000);
-    await writeHomeFile(sessionWithHome(home), '.config/opencode/opencode.json', '{}');
-    assert.equal((await stat(join(home, '.config/opencode'))).uid, 1000);
-    assert.equal((await stat(join(home, '.config/opencode/opencode.json'))).uid, 1000);
+    const session = sessionWithHome(home);
+    await writeHomeFile(session, '.config/opencode/opencode.json', '{}');
+    await writeHomeFile(session, '.codex/nested/config.toml', 'a = 1\n');
+    for (const created of [
+      '.config/opencode',
+      '.config/opencode/opencode.json',
+      '.codex',
+      '.codex/nested',
+      '.codex/nested/config.toml',
+    ]) {
+      assert.equal((await stat(join(home, created))).uid, 1000, created);
+    }
     assert.equal((await stat(join(home, '.config'))).uid, 0, 'existing directories are left as they are');
-  });
-});
-
-describe('concludeRun', () => {
-  const run = (exec: Partial<ExecResult>, stderr: string[] = []): CliRun => ({
-    exec: { exitCode: 0, end: 'exited', durationMs: 1, ...exec },
-    stderr,
-  });
-  const limits = { timeoutMs: 60_000, idleTimeoutMs: 120_000 };
-
-  it('lets the sandbox verdict win, then the CLI error, then a bare exit with stderr', () => {
-    assert.deepEqual(concludeRun(run({}), limits, 'X', undefined), { conclusion: 'success' });
-    assert.deepEqual(concludeRun(run({ end: 'timeout', exitCode: null }), limits, 'X', 'X failed: boom'), {
-      conclusion: 'timed_out',
-      error: 'The agent ran longer than 1 minute and was stopped.',
-    });
-    assert.deepEqual(
-      concludeRun(run({ end: 'aborted', exitCode: null }), limits, 'X', undefined).conclusion,
-      'cancelled',
-    );
-    assert.deepEqual(concludeRun(run({}), limits, 'X', 'X failed: boom'), {
-      conclusion: 'failure',
-      error: 'X failed: boom',
-    });
-    const bare = concludeRun(run({ exitCode: 3 }, ['fatal: it broke']), limits, 'X', undefined);
-    assert.equal(bare.conclusion, 'failure');
-    assert.match(bare.error!, /^X exited with code 3\.\n\nLast lines of stderr:\n```\nfatal: it broke\n```$/);
-  });
-});
-
-describe('model API statuses', () => {
-  it('finds the status in CLI error texts and says what to do', () => {
-    assert.equal(statusIn('got status: 429 Too Many Requests'), 429);
-    assert.equal(statusIn('{"error":{"code": 401}}'), 401);
-    assert.equal(statusIn('HTTP 503 from upstream'), 503);
-    assert.equal(statusIn('took 401 ms'), undefined);
-    assert.match(modelStatusHint(403, 'GEMINI_API_KEY')!, /check GEMINI_API_KEY/);
-    assert.match(
-      modelStatusHint(429, 'K')!,
-      /rate limit, the provider account's quota, or this task's budget/,
-    );
-    assert.match(modelStatusHint(404, 'K')!, /model name/);
-    assert.match(modelStatusHint(502, 'K')!, /temporary/);
-    assert.equal(modelStatusHint(undefined, 'K'), undefined);
   });
 });
 

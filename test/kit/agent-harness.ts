@@ -3,12 +3,13 @@
  * fake model: git checkouts in a temporary directory, one per-task home kept across turns,
  * ModelAccess pointing straight at the fake model with a fresh token per turn, and an egress proxy
  * that refuses and records every connection (as ctx.model.proxyUrl), so a test can prove the CLI
- * talked to nothing but the model. Every exec the runner makes is recorded (argv, env, stdin).
+ * talked to nothing but the model. Every exec the runner makes is recorded (argv, env, stdin), and
+ * so are the model requests of each turn.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,9 +26,9 @@ import { DEFAULT_PATH, LocalSandbox } from '../../src/sandbox/local/local-sandbo
 import type { SandboxSession } from '../../src/sandbox/types.js';
 import { type CliName, installAgentClis } from './agent-clis.js';
 import { type FakeModel, startFakeModel } from './fake-model/server.js';
-import type { ProtocolModule } from './fake-model/types.js';
+import type { ProtocolModule, RecordedRequest } from './fake-model/types.js';
 
-const git = promisify(execFile);
+const run = promisify(execFile);
 
 export interface RecordedExec {
   argv: string[];
@@ -38,34 +39,42 @@ export interface RecordedExec {
 export interface Turn {
   result: AgentResult;
   events: AgentEvent[];
+  /** Every output line, in order, with its stream. */
+  lines: Array<['stdout' | 'stderr', string]>;
   stdout: string[];
   stderr: string[];
   execs: RecordedExec[];
+  /** The fake model's requests during the turn. */
+  requests: RecordedRequest[];
   token: string;
   /** The environment the sandbox gave every command of the turn. */
   sessionEnv: Record<string, string>;
   checkoutDir: string;
 }
 
+export interface TurnOptions {
+  checkoutDir?: string;
+  model?: Partial<ModelAccess>;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
 export interface AgentHarness {
   fake: FakeModel;
   root: string;
   homeDir: string;
-  /** What the egress proxy refused ("CONNECT host:443", "GET http://…"). */
+  /** The egress proxy every turn gets; it refuses everything. */
+  proxyUrl: string;
+  /** What the egress proxy was asked ("CONNECT host:443", "GET http://…"). */
   egress: string[];
   /** A new git checkout with these files committed. */
   checkout(files?: Record<string, string>): Promise<string>;
-  /** A clone of a checkout at a new path, as Forge's next turn gets one. */
-  cloneCheckout(from: string): Promise<string>;
+  /** A copy of a checkout at a new path, as Forge's next turn gets the pushed work at a new path. */
+  nextCheckout(from: string): Promise<string>;
   runTurn(
     agent: AgentRunner,
     input: Partial<AgentRunInput> & { prompt: string },
-    options?: {
-      checkoutDir?: string;
-      model?: Partial<ModelAccess>;
-      timeoutMs?: number;
-      signal?: AbortSignal;
-    },
+    options?: TurnOptions,
   ): Promise<Turn>;
   close(): Promise<void>;
 }
@@ -94,32 +103,23 @@ export async function startAgentHarness(options: {
     fake,
     root,
     homeDir,
+    proxyUrl: proxy.url,
     egress,
     async checkout(files = {}) {
       const dir = join(root, `checkout-${++checkouts}`);
       await mkdir(dir, { recursive: true });
-      await git('git', ['init', '-q', '-b', 'main', dir]);
+      await git(dir, 'init', '-q', '-b', 'main');
       for (const [name, content] of Object.entries({ 'README.md': '# Project\n', ...files })) {
         await mkdir(dirname(join(dir, name)), { recursive: true });
         await writeFile(join(dir, name), content);
       }
-      await git('git', ['-C', dir, 'add', '-A']);
-      await git('git', [
-        '-C',
-        dir,
-        '-c',
-        'user.name=t',
-        '-c',
-        'user.email=t@example.com',
-        'commit',
-        '-qm',
-        'init',
-      ]);
+      await git(dir, 'add', '-A');
+      await git(dir, '-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'init');
       return dir;
     },
-    async cloneCheckout(from) {
+    async nextCheckout(from) {
       const dir = join(root, `checkout-${++checkouts}`);
-      await git('git', ['clone', '-q', from, dir]);
+      await cp(from, dir, { recursive: true });
       return dir;
     },
     async runTurn(agent, input, turnOptions = {}) {
@@ -128,15 +128,14 @@ export async function startAgentHarness(options: {
       const sessionEnv = { PATH: path, LANG: 'C.UTF-8' };
       const session = await sandbox.create({ checkoutDir, homeDir, env: sessionEnv, labels: {} });
       const execs: RecordedExec[] = [];
-      const recording = recordExecs(session, execs);
       const events: AgentEvent[] = [];
-      const stdout: string[] = [];
-      const stderr: string[] = [];
+      const lines: Turn['lines'] = [];
+      const firstRequest = fake.requests.length;
       try {
         const result = await agent.run(
           { taskId: 'task-1', ...input },
           {
-            session: recording,
+            session: recordExecs(session, execs),
             model: {
               anthropicBaseUrl: fake.url,
               openaiBaseUrl: `${fake.url}/v1`,
@@ -147,11 +146,24 @@ export async function startAgentHarness(options: {
             },
             signal: turnOptions.signal ?? new AbortController().signal,
             timeoutMs: turnOptions.timeoutMs ?? 240_000,
-            onLine: (stream, line) => (stream === 'stdout' ? stdout : stderr).push(line),
+            idleTimeoutMs: 120_000,
+            onLine: (stream, line) => lines.push([stream, line]),
             onEvent: (event) => events.push(event),
           },
         );
-        return { result, events, stdout, stderr, execs, token, sessionEnv, checkoutDir };
+        const of = (wanted: string) => lines.filter(([stream]) => stream === wanted).map(([, line]) => line);
+        return {
+          result,
+          events,
+          lines,
+          stdout: of('stdout'),
+          stderr: of('stderr'),
+          execs,
+          requests: fake.requests.slice(firstRequest),
+          token,
+          sessionEnv,
+          checkoutDir,
+        };
       } finally {
         await session.destroy();
       }
@@ -169,9 +181,39 @@ export async function startAgentHarness(options: {
   return harness;
 }
 
+export async function git(cwd: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run('git', args, { cwd, env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } });
+  return stdout;
+}
+
 /**
- * Kills what is left running in our checkouts: the CLIs start tool commands in process groups of
- * their own, which outlive the LocalSandbox's process-group kill when a turn is cancelled.
+ * A model API that answers every request with `status` and `body` (e.g. a refused key), in the
+ * provider's JSON error shape.
+ */
+export async function startRefusingModel(
+  status: number,
+  body: unknown,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * A safety net for a failing test: kills what is still running in our checkouts (the sandbox stops
+ * everything a turn started; the cancel tests prove it), so no stray outlives the test file.
  */
 function killStrays(root: string): void {
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
