@@ -250,6 +250,27 @@ describe('DockerSandbox (real dockerd)', { skip: use.skip }, () => {
     assert.deepEqual(none.out, ['end']);
   });
 
+  test("an exec's own line cap lets a long JSON line through whole; the default cap cuts it", async () => {
+    const session = await open('long-line');
+    // 300 KiB on one line, like an agent's event carrying a whole file.
+    const script = 'head -c 307200 /dev/zero | tr "\\0" x; echo';
+    const big = collectLines();
+    const ran = await session.exec(['sh', '-c', script], {
+      onLine: big.onLine,
+      timeoutMs: 30_000,
+      maxLineBytes: 4 * 1024 * 1024,
+    });
+    assert.equal(ran.exitCode, 0);
+    assert.deepEqual(
+      big.stdout().map((l) => l.length),
+      [307200],
+    );
+    const { out } = await sh(session, script);
+    assert.equal(out.length, 1);
+    assert.ok(out[0]!.length < 70 * 1024, `cut at the default cap (${out[0]!.length})`);
+    assert.match(out[0]!, /line truncated/);
+  });
+
   test('the exit code comes back; a missing binary is 127, not an exception', async () => {
     const session = await open('codes');
     assert.equal((await sh(session, 'exit 3')).exitCode, 3);

@@ -138,7 +138,9 @@ export class DockerSandboxSession implements SandboxSession {
     since: number,
     result: (exitCode: number | null, end: ExecEnd) => ExecResult,
   ): Promise<ExecResult> {
-    const { drainGraceMs, exitPollMs, maxLineBytes } = this.#init;
+    const { drainGraceMs, exitPollMs } = this.#init;
+    // An agent's JSON stream can carry whole files on one line: the exec may ask for a larger cap.
+    const maxLineBytes = options.maxLineBytes ?? this.#init.maxLineBytes;
     return new Promise<ExecResult>((resolve, reject) => {
       let end: ExecEnd | undefined;
       let finished = false;
