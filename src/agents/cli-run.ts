@@ -225,6 +225,7 @@ export function finishCliRun(
     ...(outcome.usage ? { usage: outcome.usage } : {}),
     ...(end.error ? { error: end.error } : {}),
     exitCode: run.exec.exitCode,
+    end: run.exec.end,
   };
 }
 

@@ -90,6 +90,7 @@ export class CommandAgent implements AgentRunner {
       ...(summary ? { summary } : {}),
       ...(error ? { error } : {}),
       exitCode: result.exitCode,
+      end: result.end,
     };
   }
 }

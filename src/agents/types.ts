@@ -1,4 +1,4 @@
-import type { SandboxSession } from '../sandbox/types.js';
+import type { ExecEnd, SandboxSession } from '../sandbox/types.js';
 
 /** Forge's events from an agent's output stream (each runner parses its CLI's format). */
 export type AgentEvent =
@@ -66,6 +66,8 @@ export interface AgentResult {
   /** User-facing reason when not successful. */
   error?: string;
   exitCode?: number | null;
+  /** How the agent's process ended in the sandbox (tells an idle timeout from the turn's limit). */
+  end?: ExecEnd;
 }
 
 export interface AgentRunner {

@@ -550,7 +550,7 @@ function outcomeOf(result: AgentResult, signal: AbortSignal, deps: TurnDeps, tim
   if (conclusion === 'timed_out') {
     return {
       state: 'cancelled',
-      endReason: 'timeout',
+      endReason: result.end === 'idle_timeout' ? 'idle_timeout' : 'timeout',
       error: result.error ?? `The turn reached its time limit (${Math.round(timeoutMs / 60_000)} minutes).`,
     };
   }

@@ -81,7 +81,7 @@ describe('per-repository settings (.github/forge.yml)', () => {
     assert.ok(Date.now() - started < 25_000, 'stopped by the repository idle timeout, long before 30 s');
     const turn = task.turns[0]!;
     assert.equal(turn.state, 'cancelled');
-    assert.equal(turn.endReason, 'timeout');
+    assert.equal(turn.endReason, 'idle_timeout', 'told apart from the turn time limit');
     assert.match(turn.error ?? '', /no output for 2 seconds/);
     assert.ok(turn.commitSha, 'the work so far is kept');
     const [commit] = await h.git.log(`${REPO}.git`, task.branch!, 1);
