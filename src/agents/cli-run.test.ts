@@ -239,6 +239,7 @@ describe('how a run ended', () => {
       conclusion: 'success',
       ...outcome,
       exitCode: 0,
+      end: 'exited',
     });
     const refused = finishCliRun(CLI, run({ exitCode: 1 }), limits, {
       sessionId: 's',
@@ -263,7 +264,11 @@ describe('how a run ended', () => {
       conclusion: 'failure',
       error: 'X CLI could not authenticate.',
       exitCode: 41,
+      end: 'exited',
     });
+    const idle = finishCliRun(CLI, run({ exitCode: null, end: 'idle_timeout' }), limits, {});
+    assert.equal(idle.conclusion, 'timed_out');
+    assert.equal(idle.end, 'idle_timeout', 'an idle timeout is told apart from the turn limit');
   });
 
   it('words failures as one clipped paragraph plus a hint', () => {
