@@ -74,3 +74,56 @@ export class LineSplitter {
     this.#emit(line.toString('utf8') + (truncated ? TRUNCATED_MARKER : ''));
   }
 }
+
+/**
+ * An exec's stdout and stderr, split into lines for `onLine`. A throwing listener is a bug in the
+ * caller: its first error stops all further delivery, is kept in `error`, and `onListenerError`
+ * stops the command so the error can surface.
+ */
+export class ExecOutput {
+  error: Error | undefined;
+  readonly #splitters: Record<'stdout' | 'stderr', LineSplitter>;
+
+  constructor(
+    onLine: (stream: 'stdout' | 'stderr', line: string) => void,
+    maxBytes: number,
+    onListenerError: () => void,
+  ) {
+    const emitter = (stream: 'stdout' | 'stderr') => (line: string) =>
+      this.#emit(stream, line, onLine, onListenerError);
+    this.#splitters = {
+      stdout: new LineSplitter(emitter('stdout'), maxBytes),
+      stderr: new LineSplitter(emitter('stderr'), maxBytes),
+    };
+  }
+
+  push(stream: 'stdout' | 'stderr', chunk: Buffer): void {
+    this.#splitters[stream].push(chunk);
+  }
+
+  /** A whole line of Forge's own (e.g. why the command could not start). */
+  line(stream: 'stdout' | 'stderr', text: string): void {
+    this.push(stream, Buffer.from(`${text}\n`, 'utf8'));
+  }
+
+  /** Emits what is left of unterminated last lines. */
+  end(): void {
+    this.#splitters.stdout.end();
+    this.#splitters.stderr.end();
+  }
+
+  #emit(
+    stream: 'stdout' | 'stderr',
+    line: string,
+    onLine: (stream: 'stdout' | 'stderr', line: string) => void,
+    onListenerError: () => void,
+  ): void {
+    if (this.error) return;
+    try {
+      onLine(stream, line);
+    } catch (error) {
+      this.error = error instanceof Error ? error : new Error(String(error));
+      onListenerError();
+    }
+  }
+}

@@ -47,7 +47,7 @@ describe("the agent's egress", () => {
     const log = await waitFor(
       async () => {
         const text = await outputOf(task.id);
-        return /egress proxy refused a connection to exfil\.example\.com:443/.test(text) && text;
+        return /egress proxy refused a connection to exfil\.example\.com:443/.test(text) ? text : undefined;
       },
       10_000,
       { what: 'the refusal in the task log' },

@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
-import { LineSplitter } from '../lines.js';
+import { ExecOutput } from '../lines.js';
 import type { ExecEnd, ExecOptions, ExecResult, OutputStream, SandboxSession } from '../types.js';
 import { SandboxError } from '../types.js';
 import {
@@ -144,32 +144,18 @@ export class DockerSandboxSession implements SandboxSession {
     return new Promise<ExecResult>((resolve, reject) => {
       let end: ExecEnd | undefined;
       let finished = false;
-      let listenerError: Error | undefined;
       let drainTimer: NodeJS.Timeout | undefined;
       let markDone!: () => void;
       const done = new Promise<void>((r) => {
         markDone = r;
       });
 
-      const emitter = (s: OutputStream) => (line: string) => {
-        if (listenerError) return;
-        try {
-          options.onLine(s, line);
-        } catch (error) {
-          // A throwing listener is a bug in the caller: stop the command and surface the error.
-          listenerError = error instanceof Error ? error : new Error(String(error));
-          stop('aborted');
-        }
-      };
-      const splitters = {
-        stdout: new LineSplitter(emitter('stdout'), maxLineBytes),
-        stderr: new LineSplitter(emitter('stderr'), maxLineBytes),
-      };
+      const output = new ExecOutput(options.onLine, maxLineBytes, () => stop('aborted'));
       const sink = (s: OutputStream) =>
         new Writable({
           write(chunk: Buffer, _encoding, callback) {
             idleTimer?.refresh();
-            splitters[s].push(chunk);
+            output.push(s, chunk);
             callback();
           },
         });
@@ -210,8 +196,7 @@ export class DockerSandboxSession implements SandboxSession {
         clearTimeout(drainTimer);
         clearInterval(pollTimer);
         options.signal?.removeEventListener('abort', onAbort);
-        splitters.stdout.end();
-        splitters.stderr.end();
+        output.end();
         let outcome: { ok: ExecResult } | { error: unknown };
         try {
           const exitCode = await execExitCode(this.#init.docker, exec, () => this.#stopping !== undefined);
@@ -223,7 +208,7 @@ export class DockerSandboxSession implements SandboxSession {
           ) {
             how = 'oom';
           }
-          outcome = listenerError ? { error: listenerError } : { ok: result(exitCode, how) };
+          outcome = output.error ? { error: output.error } : { ok: result(exitCode, how) };
         } catch (error) {
           outcome = { error };
         }

@@ -9,16 +9,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_MAX_LINE_BYTES, LineSplitter } from '../lines.js';
-import type {
-  ExecEnd,
-  ExecOptions,
-  ExecResult,
-  OutputStream,
-  Sandbox,
-  SandboxSession,
-  SandboxSpec,
-} from '../types.js';
+import { DEFAULT_MAX_LINE_BYTES, ExecOutput } from '../lines.js';
+import type { ExecEnd, ExecOptions, ExecResult, Sandbox, SandboxSession, SandboxSpec } from '../types.js';
 import { groupAlive, signalGroup, terminateGroup } from './process-group.js';
 import { EXEC_TAG_VAR, terminateTagged } from './process-tag.js';
 
@@ -166,7 +158,6 @@ export class LocalSandboxSession implements SandboxSession {
     let exited = false;
     let exitCode: number | null = null;
     let finished = false;
-    let listenerError: Error | undefined;
     let wallTimer: NodeJS.Timeout | undefined;
     let idleTimer: NodeJS.Timeout | undefined;
     let drainTimer: NodeJS.Timeout | undefined;
@@ -176,20 +167,7 @@ export class LocalSandboxSession implements SandboxSession {
       markDone = resolve;
     });
 
-    const emitter = (stream: OutputStream) => (line: string) => {
-      if (listenerError) return;
-      try {
-        options.onLine(stream, line);
-      } catch (error) {
-        // A throwing listener is a bug in the caller: stop the command and surface the error.
-        listenerError = error instanceof Error ? error : new Error(String(error));
-        stop('aborted');
-      }
-    };
-    const splitters = {
-      stdout: new LineSplitter(emitter('stdout'), maxLineBytes),
-      stderr: new LineSplitter(emitter('stderr'), maxLineBytes),
-    };
+    const output = new ExecOutput(options.onLine, maxLineBytes, () => stop('aborted'));
 
     // Processes of this exec outside its group (a CLI's tool commands): stopped with it.
     let strays: Promise<unknown> | undefined;
@@ -213,8 +191,7 @@ export class LocalSandboxSession implements SandboxSession {
       finished = true;
       stopWatching();
       clearTimeout(drainTimer);
-      splitters.stdout.end();
-      splitters.stderr.end();
+      output.end();
       if (pgid !== undefined && !groupAlive(pgid)) {
         this.#groups.delete(pgid);
         clearTimeout(killTimer);
@@ -222,7 +199,7 @@ export class LocalSandboxSession implements SandboxSession {
       // Otherwise a pending SIGKILL still has work to do, or destroy() will clean up the group.
       // A stopped exec returns once nothing it started outside its group runs any more.
       void (strays ?? Promise.resolve()).then(() => {
-        onDone(exitCode, end ?? 'exited', listenerError);
+        onDone(exitCode, end ?? 'exited', output.error);
         markDone();
       });
     };
@@ -230,7 +207,7 @@ export class LocalSandboxSession implements SandboxSession {
     for (const stream of ['stdout', 'stderr'] as const) {
       child[stream]?.on('data', (chunk: Buffer) => {
         idleTimer?.refresh();
-        splitters[stream].push(chunk);
+        output.push(stream, chunk);
       });
     }
     if (options.stdin !== undefined && child.stdin) {
@@ -244,7 +221,7 @@ export class LocalSandboxSession implements SandboxSession {
       // Report like a shell would (127: not found, 126: not executable) rather than throwing: a
       // missing agent binary is an agent failure the user should see, not a Forge crash.
       exitCode = error.code === 'ENOENT' ? 127 : 126;
-      emitter('stderr')(`forge: could not start ${child.spawnfile}: ${error.message}`);
+      output.line('stderr', `forge: could not start ${child.spawnfile}: ${error.message}`);
       finish();
     });
     child.once('exit', (code) => {
