@@ -123,7 +123,11 @@ export function describeExecEnd(
         error: `The agent produced no output for ${formatDuration(limits.idleTimeoutMs ?? 0)} and was stopped.`,
       };
     case 'oom':
-      return { conclusion: 'failure', error: 'The agent ran out of memory and was stopped.' };
+      return {
+        conclusion: 'failure',
+        error:
+          'The agent ran out of memory and was stopped (an operator can raise `FORGE_SANDBOX_MEMORY_MB`).',
+      };
   }
 }
 
