@@ -23,6 +23,7 @@ import { explainError } from './explain.js';
 import type { TurnJob } from './jobs.js';
 import { LogBuffer } from './log-buffer.js';
 import { buildPrompt } from './prompt.js';
+import { pushTurnCommit } from './push-turn.js';
 import type { TurnScheduler } from './scheduler.js';
 import type { TaskStore } from './store.js';
 import { canResumeSession } from './transcript.js';
@@ -384,68 +385,19 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
         patch.noChanges = true;
         await note('no changes to commit');
       } else {
-        const branch = task.branch!;
-        let sha = commit.sha;
-        let pushed = await workspace.push(creds, branch);
-        // Never force. When someone pushed to the branch while the agent worked, replay this turn's
-        // commit on the new tip (as `git rebase` would) and push again, a few times at most.
-        const maxRebases = 3;
-        let rebases = 0;
-        let conflict: string[] | undefined;
-        let rebaseFailed = false;
-        while (!pushed.ok && pushed.reason === 'rejected_non_fast_forward' && rebases < maxRebases) {
-          rebases++;
-          const rebased = await workspace.rebaseOnto(creds, branch).catch((error: unknown) => {
-            log.warn({ err: error }, 'rebase onto the moved branch failed');
-            return undefined;
-          });
-          if (!rebased) {
-            rebaseFailed = true;
-            break;
-          }
-          if (!rebased.ok) {
-            conflict = rebased.conflict;
-            const files = conflict.length ? ` in ${conflict.join(', ')}` : '';
-            await note(
-              `${branch} moved to ${rebased.onto.slice(0, 7)} during the turn; rebasing onto it conflicts${files}`,
-            );
-            break;
-          }
-          await note(
-            `${branch} moved to ${rebased.onto.slice(0, 7)} during the turn: rebased ${sha.slice(0, 7)} onto it as ${rebased.sha.slice(0, 7)}`,
-          );
-          sha = rebased.sha;
-          pushed = await workspace.push(creds, branch);
-        }
+        const pushed = await pushTurnCommit({
+          workspace,
+          creds,
+          branch: task.branch!,
+          sha: commit.sha,
+          turn: n,
+          note,
+          log,
+        });
         if (!pushed.ok) {
-          // Keep the work on a branch of its own (HEAD: the turn's commit, as it was on conflict) and
-          // say where and how to go on.
-          const rescue = `${branch}-turn-${n}`;
-          const second = await workspace.push(creds, rescue);
-          if (second.ok) await note(`pushed the work to ${rescue} instead`);
-          const kept = second.ok
-            ? ` Nothing was pushed to \`${branch}\`; the work is kept on branch \`${rescue}\`.`
-            : '';
-          let error: string;
-          if (conflict) {
-            const shown = conflict.slice(0, 10).map((f) => `\`${f}\``);
-            if (conflict.length > shown.length) shown.push(`and ${conflict.length - shown.length} more`);
-            const files = shown.length ? ` in ${shown.join(', ')}` : '';
-            const next = second.ok
-              ? ` To continue, merge \`${rescue}\` into \`${branch}\` (or rebase it onto \`${branch}\`) and resolve the conflicts, or ask Forge again now that the branch has the new commits.`
-              : ' To continue, ask Forge again now that the branch has the new commits.';
-            error = `Forge could not push to \`${branch}\`: the branch moved while the agent worked and the new commits conflict with this turn's changes${files}.${kept}${next}`;
-          } else {
-            const why =
-              pushed.reason !== 'rejected_non_fast_forward'
-                ? 'the push was refused'
-                : rebaseFailed
-                  ? 'the branch moved while the agent worked and Forge could not rebase onto it'
-                  : `the branch kept moving while the agent worked (rebased onto it ${rebases} times)`;
-            error = `Forge could not push to \`${branch}\`: ${why}.${kept}`;
-          }
-          outcome = { state: 'failed', endReason: 'push_rejected', error };
+          outcome = { state: 'failed', endReason: 'push_rejected', error: pushed.error };
         } else {
+          const { sha } = pushed;
           patch.commitSha = sha;
           checkSha = sha;
           await note(`pushed ${sha.slice(0, 7)} to ${task.branch}`);
