@@ -131,3 +131,24 @@ test('an allowed model agent needs its provider key at the gateway, named by its
   assert.deepEqual(config.allowedAgents, ['gemini']);
   assert.equal(loadConfig({ FORGE_ROLE: 'web', FORGE_AGENT: 'codex' }).agent, 'codex');
 });
+
+test('a Docker sandbox whose network cannot reach the model gateway is refused, naming the key', () => {
+  const docker = { FORGE_SANDBOX: 'docker', FORGE_AGENT: 'claude-code', ANTHROPIC_API_KEY: 'sk-ant-x' };
+  assert.throws(
+    () => loadConfig({ ...docker }),
+    /FORGE_SANDBOX_NETWORK: `none` gives agent containers no network, so the `claude-code` agent\(s\) could never reach the model gateway/,
+  );
+  assert.throws(
+    () => loadConfig({ ...docker, FORGE_SANDBOX_NETWORK: 'forge-agents' }),
+    /FORGE_GATEWAY_URL: required with FORGE_SANDBOX_NETWORK=forge-agents/,
+  );
+  const ok = loadConfig({
+    ...docker,
+    FORGE_SANDBOX_NETWORK: 'forge-agents',
+    FORGE_GATEWAY_URL: 'http://172.30.0.2:8089',
+  });
+  assert.equal(ok.sandboxNetwork, 'forge-agents');
+  // The command agent needs no model, and the web role runs no sandbox.
+  assert.equal(loadConfig({ ...base, FORGE_SANDBOX: 'docker' }).sandboxNetwork, 'none');
+  assert.equal(loadConfig({ ...docker, FORGE_ROLE: 'web' }).role, 'web');
+});

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { sandboxNetworkProblems } from './sandbox-network.js';
 import { SETTINGS, type SettingDef, type SettingKey } from './settings.js';
 
 /** The provider key each model agent's requests are forwarded with. */
@@ -85,6 +86,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         );
     }
   }
+  problems.push(
+    ...sandboxNetworkProblems({
+      role: String(role),
+      sandbox: String(out.sandbox),
+      sandboxNetwork: String(out.sandboxNetwork),
+      allowedAgents: allowed,
+      gatewayUrl: out.gatewayUrl as string | undefined,
+    }),
+  );
   if (problems.length) throw new ConfigError(problems);
   return out as ForgeConfig;
 }

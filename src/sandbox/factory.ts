@@ -47,6 +47,11 @@ export function createSandbox(
     );
     return new LocalSandbox();
   }
+  if (config.sandboxNetwork === 'host') {
+    log.warn(
+      'FORGE_SANDBOX_NETWORK=host gives agent containers the host network: they can reach anything the host can, and the egress allowlist only applies to clients that honour the proxy. Use it for tests only.',
+    );
+  }
   return new DockerSandbox({
     docker: overrides.docker ?? dockerClient(config.dockerHost),
     image: config.agentImage,

@@ -31,7 +31,9 @@ describe('container failures are reported on the turn, and the work is kept', { 
         FORGE_SANDBOX: 'docker',
         DOCKER_HOST: engine.host,
         FORGE_AGENT_IMAGE: image,
-        FORGE_SANDBOX_NETWORK: 'none',
+        // The scripted agent needs no network; claude-code (whose image is missing) would reach the
+        // gateway on the host's loopback.
+        FORGE_SANDBOX_NETWORK: 'host',
         FORGE_SANDBOX_MEMORY_MB: '128',
         FORGE_IDLE_TIMEOUT: '4s',
         FORGE_ALLOWED_AGENTS: 'claude-code',
