@@ -166,9 +166,11 @@ try {
     ]),
   );
   const failed = [...sequential, ...concurrent].filter((s) => s.state !== 'completed');
-  const worst = Math.max(...sequential.map((s) => s.toRequest ?? Number.POSITIVE_INFINITY));
+  // The target is about the first thing the user could see: the agent's first output line.
+  const worst = Math.max(...sequential.map((s) => s.toOutput ?? Number.POSITIVE_INFINITY));
+  const worstRequest = Math.max(...sequential.map((s) => s.toRequest ?? Number.POSITIVE_INFINITY));
   log(
-    `target: first output < ${TARGET_FIRST_OUTPUT_MS} ms — ${worst < TARGET_FIRST_OUTPUT_MS ? 'met' : 'MISSED'} (worst first request ${ms(worst)})`,
+    `target: first output < ${TARGET_FIRST_OUTPUT_MS} ms — ${worst < TARGET_FIRST_OUTPUT_MS ? 'met' : 'MISSED'} (worst first output ${ms(worst)}, worst first model request ${ms(worstRequest)})`,
   );
   log('');
   log(`Worker RSS: idle ${idle.toFixed(0)} MB, peak while 4 turns ran ${peak.toFixed(0)} MB`);
