@@ -149,7 +149,8 @@ export async function startGitLabHarness(options: GitLabHarnessOptions = {}): Pr
   const project: ProjectOptions = {
     path: PROJECT,
     id: created.id,
-    cloneUrl: git.cloneUrl(`${PROJECT}.git`),
+    // GitLab serves git on the API's origin; the fake passes git requests on to the real git server.
+    cloneUrl: gitlab.cloneUrl(PROJECT),
     webUrl: `${gitlab.url}/${PROJECT}`,
     defaultBranch: 'main',
   };

@@ -76,8 +76,8 @@ export function gitlabWebhookHandler(deps: GitLabWebhookDeps): Handler {
     });
     if (event && !onInstance(event.repo.cloneUrl, deps.instanceUrl)) {
       deps.log.warn(
-        { deliveryId, repo: event.repo.path },
-        'GitLab webhook names a project that is not on GITLAB_URL; ignored',
+        { deliveryId, repo: event.repo.path, cloneUrl: originOf(event.repo.cloneUrl) },
+        'GitLab webhook names a project whose clone URL is not on GITLAB_URL (scheme, host, port and path prefix must match); ignored',
       );
       reply(res, 200, { result: 'ignored', reason: 'project not on this GitLab instance' });
       return true;
@@ -93,6 +93,15 @@ export function gitlabWebhookHandler(deps: GitLabWebhookDeps): Handler {
     reply(res, 200, { result });
     return true;
   };
+}
+
+/** Scheme, host and port only: enough to see what differs from GITLAB_URL, and never a credential. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'not a URL';
+  }
 }
 
 function digest(value: string): Buffer {
