@@ -11,7 +11,7 @@ import {
   useGitLabHarness,
 } from './gitlab-harness.js';
 
-/** The GitLab webhook side end to end: who may trigger, bots, tokens, duplicates, forks, ignored events. */
+/** The GitLab webhook side end to end: who may trigger, bots, tokens, forks, ignored events (duplicates: gitlab-duplicates.test.ts). */
 describe('GitLab webhook intake, authorization and refusals', () => {
   let h: GitLabHarness;
 
@@ -152,25 +152,6 @@ describe('GitLab webhook intake, authorization and refusals', () => {
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(h.gitlab.calls.length, callsBefore);
     assert.equal(await h.forge.store.findByNumber(GITLAB_REF, issueOn(issue)), undefined);
-  });
-
-  test('a redelivered event, or the same note under another key, makes one task with one turn', async () => {
-    const issue = h.newIssue('Twice');
-    const first = await h.note({ on: issueOn(issue), body: '/forge once please' });
-    const payload = noteOnIssue({
-      project: h.project,
-      user: { username: 'alice', id: h.gitlab.user('alice').id },
-      note: { id: first.noteId, body: '/forge once please' },
-      issue: { iid: issue, title: 'Twice', description: 'Details.' },
-    });
-    const retry = await h.deliver('Note Hook', payload, { idempotencyKey: first.idempotencyKey });
-    const otherKey = await h.deliver('Note Hook', payload);
-    assert.deepEqual(JSON.parse(retry.body), { result: 'duplicate' });
-    assert.deepEqual(JSON.parse(otherKey.body), { result: 'duplicate' }, 'the note id is claimed too');
-    const task = await h.settled(issueOn(issue));
-    await h.quiet();
-    assert.equal(task.turns.length, 1);
-    assert.equal(h.gitlab.awards(first.noteId).length, 1);
   });
 
   test('a fork’s merge request is refused with one clear note', async () => {
