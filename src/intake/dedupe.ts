@@ -17,13 +17,25 @@ export interface DedupeOptions {
 }
 
 export class Deduper {
-  constructor(private readonly options: DedupeOptions) {}
+  constructor(
+    private readonly options: DedupeOptions,
+    private readonly eventKeys: readonly string[] = [],
+  ) {}
 
-  /** Keys for an event: its delivery id, and the comment it carries (a comment runs once). */
+  /**
+   * This deduper, claiming `eventKeys` with every event as well: ids of the event itself rather than
+   * of one delivery of it (GitLab: a hash of the payload, the same whichever hook sends it).
+   */
+  withEventKeys(eventKeys: readonly string[]): Deduper {
+    return new Deduper(this.options, [...this.eventKeys, ...eventKeys]);
+  }
+
+  /** Keys for an event: its delivery id, the comment it carries (a comment runs once), its event keys. */
   keysFor(forge: string, repoPath: string, deliveryId: string, commentId?: number): string[] {
     const p = `${this.options.prefix}seen:${forge}:`;
     const keys = [`${p}delivery:${deliveryId}`];
     if (commentId !== undefined) keys.push(`${p}comment:${repoPath.toLowerCase()}:${commentId}`);
+    for (const key of this.eventKeys) keys.push(`${p}event:${key}`);
     return keys;
   }
 

@@ -76,7 +76,8 @@ async function start(): Promise<Started> {
   const repo: RepoRef = {
     forge: 'gitlab',
     path: PROJECT,
-    cloneUrl: git.cloneUrl(`${PROJECT}.git`),
+    // GitLab serves git on the API's origin; the fake passes git requests on to the real git server.
+    cloneUrl: gitlab.cloneUrl(PROJECT),
     defaultBranch: 'main',
     webUrl: `${gitlab.url}/${PROJECT}`,
   };
@@ -241,6 +242,11 @@ describe('GitLabForge on GitLab specifics', () => {
     await assert.rejects(
       factory.forRepo({ ...s.forge.repo, cloneUrl: `https://evil.example/${PROJECT}.git` }),
       /not on http:\/\/127\.0\.0\.1:\d+; Forge does not send its token there/,
+    );
+    // The git server's own port on the same host is another service: not the instance.
+    await assert.rejects(
+      factory.forRepo({ ...s.forge.repo, cloneUrl: s.git.cloneUrl(`${PROJECT}.git`) }),
+      /Forge does not send its token there/,
     );
     assert.equal((await factory.forRepo(s.forge.repo)).kind, 'gitlab');
   });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -70,11 +70,20 @@ export interface GitLabHarness {
     user?: string;
   }): Promise<{ status: number }>;
   closeMergeRequest(iid: number, merged: boolean): Promise<{ status: number }>;
+  /**
+   * Delivers a payload as GitLab does, with a fresh `Idempotency-Key` and `X-Gitlab-Event-UUID` unless
+   * given; `withoutIdempotencyKey` as GitLab before 17.4 (the returned `idempotencyKey` is then empty).
+   */
   deliver(
     event: string,
     payload: unknown,
-    options?: { token?: string | null; idempotencyKey?: string },
-  ): Promise<{ status: number; body: string; idempotencyKey: string }>;
+    options?: {
+      token?: string | null;
+      idempotencyKey?: string;
+      eventUuid?: string;
+      withoutIdempotencyKey?: boolean;
+    },
+  ): Promise<{ status: number; body: string; idempotencyKey: string; eventUuid: string }>;
   /** Waits until no request reached the fake GitLab for `ms`. */
   quiet(ms?: number): Promise<void>;
   /** Waits until the task on `on` has `turns` turns, all finished and logged, and returns it. */
@@ -149,7 +158,8 @@ export async function startGitLabHarness(options: GitLabHarnessOptions = {}): Pr
   const project: ProjectOptions = {
     path: PROJECT,
     id: created.id,
-    cloneUrl: git.cloneUrl(`${PROJECT}.git`),
+    // GitLab serves git on the API's origin; the fake passes git requests on to the real git server.
+    cloneUrl: gitlab.cloneUrl(PROJECT),
     webUrl: `${gitlab.url}/${PROJECT}`,
     defaultBranch: 'main',
   };
@@ -158,16 +168,24 @@ export async function startGitLabHarness(options: GitLabHarnessOptions = {}): Pr
     return { username: u.username, id: u.id, name: u.name };
   };
   const deliver: GitLabHarness['deliver'] = async (event, payload, opts = {}) => {
-    const idempotencyKey = opts.idempotencyKey ?? randomBytes(16).toString('hex');
+    const idempotencyKey = opts.idempotencyKey ?? randomUUID();
+    const eventUuid = opts.eventUuid ?? randomUUID();
     const delivery = buildGitLabDelivery({
       event,
       payload,
       token: opts.token === null ? undefined : (opts.token ?? GITLAB_SECRET),
       idempotencyKey,
+      eventUuid,
+      ...(opts.withoutIdempotencyKey ? { withoutIdempotencyKey: true } : {}),
       instance: gitlab.url,
     });
     const res = await sendGitLabDelivery(webhookUrl, delivery);
-    return { status: res.status, body: res.body, idempotencyKey };
+    return {
+      status: res.status,
+      body: res.body,
+      idempotencyKey: opts.withoutIdempotencyKey ? '' : idempotencyKey,
+      eventUuid,
+    };
   };
 
   return {

@@ -36,6 +36,27 @@ describe('Deduper on a real Redis', () => {
     assert.deepEqual(dedupe.keysFor('github', 'acme/widgets', 'abc'), [`${PREFIX}seen:github:delivery:abc`]);
   });
 
+  test('event keys: claimed with the delivery; any one seen before makes a duplicate', async () => {
+    assert.deepEqual(dedupe.withEventKeys(['payload-a']).keysFor('gitlab', 'G/P', 'abc', 7), [
+      `${PREFIX}seen:gitlab:delivery:abc`,
+      `${PREFIX}seen:gitlab:comment:g/p:7`,
+      `${PREFIX}seen:gitlab:event:payload-a`,
+    ]);
+    assert.deepEqual(dedupe.keysFor('gitlab', 'g/p', 'abc'), [`${PREFIX}seen:gitlab:delivery:abc`]);
+    const event = dedupe.withEventKeys([`payload-${delivery()}`]);
+    assert.equal(await event.claim(event.keysFor('gitlab', 'g/p', delivery())), true);
+    // The same event from another hook (another delivery id), or resent under a new one: a duplicate.
+    const again = event.keysFor('gitlab', 'g/p', delivery());
+    assert.equal(await event.claim(again), false);
+    assert.equal(await redis.exists(again[0]!), 0, 'all or nothing: the new delivery id stays free');
+    // Another event under a delivery id already seen is a duplicate too; under a new one it is new.
+    const other = dedupe.withEventKeys([`payload-${delivery()}`]);
+    const d = delivery();
+    assert.equal(await dedupe.claim(dedupe.keysFor('gitlab', 'g/p', d)), true);
+    assert.equal(await other.claim(other.keysFor('gitlab', 'g/p', d)), false);
+    assert.equal(await other.claim(other.keysFor('gitlab', 'g/p', delivery())), true);
+  });
+
   test('the first claim wins; the same delivery again is a duplicate', async () => {
     const keys = dedupe.keysFor('github', 'acme/widgets', delivery(), commentId());
     assert.equal(await dedupe.claim(keys), true);

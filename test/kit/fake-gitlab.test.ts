@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { FakeGitLab } from './fake-gitlab/index.js';
+import { FakeGitLab, gitServerHooks } from './fake-gitlab/index.js';
+import { type GitServer, startGitServer } from './git-server.js';
 
 /** The fake GitLab's own strictness, over raw HTTP: what it accepts, what it refuses and records. */
 describe('fake GitLab', () => {
@@ -159,5 +164,80 @@ describe('fake GitLab', () => {
     const missing = await api(`/projects/${project}/merge_requests`, { method: 'POST', body: body('nope') });
     assert.equal(missing.status, 409);
     gitlab.assertNoViolations();
+  });
+});
+
+/** Like GitLab, the fake serves git over HTTPS on the API's own origin (passed on to the real git server). */
+describe('fake GitLab: git on the instance’s origin', () => {
+  let git: GitServer;
+  let gitlab: FakeGitLab;
+  let token: string;
+  let work: string;
+  const PROJECT = 'acme/platform/widgets';
+  const run = (args: string[], cwd?: string) =>
+    new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(
+        'git',
+        args,
+        {
+          cwd,
+          env: {
+            PATH: process.env.PATH,
+            GIT_CONFIG_NOSYSTEM: '1',
+            GIT_CONFIG_GLOBAL: '/dev/null',
+            GIT_TERMINAL_PROMPT: '0',
+            HOME: '/nonexistent',
+            GIT_AUTHOR_NAME: 'T',
+            GIT_AUTHOR_EMAIL: 't@example.test',
+            GIT_COMMITTER_NAME: 'T',
+            GIT_COMMITTER_EMAIL: 't@example.test',
+          },
+        },
+        (err, _stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr }),
+      );
+    });
+  const basic = (secret: string) =>
+    `http.extraHeader=Authorization: Basic ${Buffer.from(`oauth2:${secret}`).toString('base64')}`;
+
+  before(async () => {
+    git = await startGitServer({
+      acceptToken: (t, repoPath, user) => user === 'oauth2' && gitlab.tokenAllows(t, repoPath),
+    });
+    gitlab = await FakeGitLab.start(gitServerHooks(git));
+    gitlab.addProject(PROJECT);
+    gitlab.addUser('bot');
+    gitlab.setRole(PROJECT, 'bot', 'developer');
+    token = gitlab.issueToken('bot');
+    await git.seedRepo(`${PROJECT}.git`, { 'README.md': '# Widgets\n' });
+    work = await mkdtemp(join(tmpdir(), 'fake-gitlab-git-'));
+  });
+  after(async () => {
+    await gitlab.close();
+    await git.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  test('clone and push with the token through the instance URL; no token, no access', async () => {
+    const url = gitlab.cloneUrl(PROJECT);
+    assert.equal(url, `${gitlab.url}/${PROJECT}.git`);
+    const clone = await run(['-c', basic(token), 'clone', url, join(work, 'ok')]);
+    assert.equal(clone.code, 0, clone.stderr);
+    const dir = join(work, 'ok');
+    assert.equal((await run(['checkout', '-b', 'feature'], dir)).code, 0);
+    assert.equal((await run(['commit', '--allow-empty', '-m', 'x'], dir)).code, 0);
+    const push = await run(['-c', basic(token), 'push', 'origin', 'feature'], dir);
+    assert.equal(push.code, 0, push.stderr);
+    assert.ok((await git.branches(`${PROJECT}.git`)).feature, 'the push reached the git server');
+    const anonymous = await run(['clone', url, join(work, 'anon')]);
+    assert.notEqual(anonymous.code, 0);
+    assert.notEqual((await run(['-c', basic('glpat-wrong'), 'clone', url, join(work, 'wrong')])).code, 0);
+    assert.equal(gitlab.calls.length, 0, 'git traffic is not an API call');
+    gitlab.assertNoViolations();
+  });
+
+  test('anything else outside /api/v4 is still a violation', async () => {
+    const res = await fetch(`${gitlab.url}/${PROJECT}.git/objects/info/packs`);
+    assert.equal(res.status, 404);
+    assert.match(gitlab.takeViolations()[0]?.reason ?? '', /not under \/api\/v4/);
   });
 });

@@ -198,6 +198,25 @@ export function noteOnMergeRequest(
   return payload;
 }
 
+let lastStamp = 0;
+
+/**
+ * When GitLab builds an issue or merge request event it stamps the update (`updated_at`), so two
+ * updates never send the same payload; builders do the same, one second apart at least.
+ */
+function stamp(payload: { object_attributes: Record<string, unknown>; changes?: Record<string, unknown> }) {
+  const previous = lastStamp;
+  lastStamp = Math.max(Math.floor(Date.now() / 1000) * 1000, lastStamp + 1000);
+  const at = (ms: number) =>
+    new Date(ms)
+      .toISOString()
+      .replace('T', ' ')
+      .replace(/\.\d+Z$/, ' UTC');
+  payload.object_attributes.updated_at = at(lastStamp);
+  if (payload.changes?.updated_at)
+    payload.changes.updated_at = { previous: at(previous || lastStamp - 60_000), current: at(lastStamp) };
+}
+
 function labelOf(title: string, id: number) {
   const base = gitlabPayload('issue').changes.labels.current[0];
   return { ...base, id, title, project_id: 1, group_id: null };
@@ -232,6 +251,7 @@ export function issueLabelsChanged(options: {
     previous: options.previous.map((t, i) => labelOf(t, 400 + i)),
     current,
   };
+  stamp(payload);
   return payload;
 }
 
@@ -260,5 +280,6 @@ export function mergeRequestEvent(options: {
   });
   payload.object_attributes.source = { ...payload.object_attributes.source, ...proj };
   payload.object_attributes.target = { ...payload.object_attributes.target, ...proj };
+  stamp(payload);
   return payload;
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import type { Forge, ForgeFactory, ForgeWords, RepoRef } from '../types.js';
 import { waitForWriteSlot } from '../write-slots.js';
 import { createGitLabClient, type GitLabClient } from './client.js';
@@ -13,6 +14,8 @@ export interface GitLabFactoryOptions {
   writes?: { redis: Redis; prefix: string; spacingMs?: number };
   /** A prebuilt client (tests); by default one with Forge's rate limits. */
   client?: GitLabClient;
+  /** For warnings about what a request had to leave out (a task link too long for a commit status). */
+  log?: Pick<Logger, 'warn'>;
 }
 
 /**
@@ -44,6 +47,7 @@ export class GitLabForgeFactory implements ForgeFactory {
       token: this.options.token,
       self: () => this.currentUser(),
       beforeWrite: () => this.beforeWrite(),
+      ...(this.options.log ? { log: this.options.log } : {}),
     });
   }
 

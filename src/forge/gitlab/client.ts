@@ -15,22 +15,35 @@ import {
 } from '@gitbeaker/rest';
 
 /**
+ * A rule every endpoint matches. `**` is not one: gitbeaker matches with picomatch's defaults, which
+ * leave out path segments starting with a dot (`repository/files/.gitlab%2Fforge.yml/raw`). A
+ * negation has no such exception: every endpoint but one that does not exist.
+ */
+export const EVERY_ENDPOINT = '!no-such-endpoint';
+
+/**
  * The GitLab REST resources Forge uses, through @gitbeaker/rest, with request rates inside
  * GitLab.com's limits (docs: "GitLab.com settings → rate limits"): 2,000 authenticated API requests
  * per minute per user, and 60 note creations per minute on issues and merge requests.
  *
- * gitbeaker keeps one set of limiters per resource, matched against the endpoint after the
- * resource's own prefix (`projects/`), so the note budget is split over the three resources that
- * create notes (20 + 20 + 15 = 55 a minute) and the general budget over the twelve resources
- * (12 × 150 = 1,800 a minute). These limits are per process; across processes Forge additionally
- * spaces all writes by a Redis slot booking (see app.ts), which keeps note creation under 60 a
- * minute however many workers run.
+ * How gitbeaker applies these (@gitbeaker/requester-utils `getMatchingRateLimiter`): each resource
+ * has its own limiters, one per rule, matched against the endpoint after the resource's own prefix
+ * (`projects/` for the notes resources). The first rule whose glob matches, in reverse sorted key
+ * order, limits the request; when that rule is for another method, or none matches, the request
+ * gets a fresh limiter of its own, i.e. no limit. So the note rules take every method: listing a
+ * thread's notes (GET on the same path, only when a sticky note's id was lost) counts against the
+ * note budget, rather than escaping every budget. Editing a note (`…/notes/:id`) is general.
+ *
+ * Budget per process: the note rules split 55 a minute over the three resources that create notes,
+ * and the general rule gives each of the twelve resources 150 (1,800 a minute). Across processes
+ * Forge additionally spaces all writes by a Redis slot booking (see app.ts), which keeps note
+ * creation under 60 a minute however many workers run. client.test.ts checks every call Forge makes.
  */
 export const GITLAB_RATE_LIMITS = {
-  '**': 150,
-  '*/issues/*/notes': { method: 'post', limit: 20 },
-  '*/merge_requests/*/notes': { method: 'post', limit: 20 },
-  '*/merge_requests/*/discussions/*/notes': { method: 'post', limit: 15 },
+  [EVERY_ENDPOINT]: 150,
+  '*/issues/*/notes': 20,
+  '*/merge_requests/*/notes': 20,
+  '*/merge_requests/*/discussions/*/notes': 15,
 } as const;
 
 export interface GitLabClientOptions {

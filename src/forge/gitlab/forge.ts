@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type {
   Actor,
   ChangeRequest,
@@ -38,7 +39,12 @@ export interface GitLabForgeOptions {
   self(): Promise<GitLabUser>;
   /** Waits for this process's turn to write (spacing shared by every Forge process). */
   beforeWrite(): Promise<void>;
+  /** Where what Forge leaves out of a request is said (a task link too long for GitLab). */
+  log?: Pick<Logger, 'warn'>;
 }
+
+const LONG_LINK =
+  'the task link is over the 255 characters GitLab takes as a commit status target URL, so the status has no link; a shorter FORGE_PUBLIC_URL fixes it';
 
 interface NoteLike {
   id: number;
@@ -218,13 +224,17 @@ export class GitLabForge implements Forge {
     const state = statusState(report, started);
     if (started && (state === 'running' || state === 'pending')) return { id: knownId };
     if (!report.sha) throw new Error('a GitLab commit status needs the commit it is on');
+    // GitLab refuses a target URL over 255 characters: the status goes without its link, and says so.
+    const link = report.detailsUrl;
+    if (link && link.length > 255)
+      this.options.log?.warn({ repo: this.project, length: link.length }, LONG_LINK);
     await this.options.beforeWrite();
     // gitbeaker's type predates GitLab's `skipped` state; the API takes it.
     const status = (await this.api.commits.editStatus(this.project, report.sha, state as 'pending', {
       name: STATUS_NAME,
       description: statusText(report.title),
       ...(report.ref ? { ref: report.ref } : {}),
-      ...(report.detailsUrl && report.detailsUrl.length <= 255 ? { targetUrl: report.detailsUrl } : {}),
+      ...(link && link.length <= 255 ? { targetUrl: link } : {}),
     })) as { id: number };
     return { id: status.id };
   }

@@ -78,13 +78,24 @@ test('words: merge requests are !n, issues #n, private commit emails on the inst
   assert.equal(words.unpushable, undefined, 'GitLab accepts CI changes from a Developer');
 });
 
-test('onInstance: the token only goes to the instance’s own host', () => {
+test('onInstance: the token only goes to the instance’s own scheme, host, port and path prefix', () => {
   assert.ok(onInstance('https://gitlab.com/g/s/p.git', 'https://gitlab.com'));
   assert.ok(
-    onInstance('http://127.0.0.1:9000/g/p.git', 'http://127.0.0.1:8000'),
-    'another port of the same host',
+    onInstance('https://gitlab.com:443/g/p.git', 'https://gitlab.com'),
+    'the default port, spelled out',
   );
+  assert.ok(onInstance('https://gitlab.com/g/p.git', 'https://gitlab.com:443/'));
+  assert.ok(onInstance('http://127.0.0.1:8000/g/p.git', 'http://127.0.0.1:8000'));
+  assert.ok(onInstance('https://GitLab.Example.com/g/p.git', 'https://gitlab.example.com'), 'host case');
   assert.ok(onInstance('https://git.example.com/gitlab/g/p.git', 'https://git.example.com/gitlab'));
+  assert.ok(onInstance('https://git.example.com/gitlab/g/p.git', 'https://git.example.com/gitlab/'));
+  assert.ok(!onInstance('http://gitlab.com/g/p.git', 'https://gitlab.com'), 'cleartext HTTP');
+  assert.ok(!onInstance('http://gitlab.com:443/g/p.git', 'https://gitlab.com'), 'cleartext HTTP on 443');
+  assert.ok(!onInstance('https://gitlab.com:8443/g/p.git', 'https://gitlab.com'), 'another port');
+  assert.ok(!onInstance('http://127.0.0.1:9000/g/p.git', 'http://127.0.0.1:8000'), 'another port');
+  assert.ok(!onInstance('https://git.example.com/other/g/p.git', 'https://git.example.com/gitlab'));
+  assert.ok(!onInstance('https://git.example.com/gitlab-evil/g/p.git', 'https://git.example.com/gitlab'));
+  assert.ok(!onInstance('https://git.example.com/gitlab/../other/p.git', 'https://git.example.com/gitlab'));
   assert.ok(!onInstance('https://evil.example/g/p.git', 'https://gitlab.com'));
   assert.ok(!onInstance('https://gitlab.com.evil.example/g/p.git', 'https://gitlab.com'));
   assert.ok(!onInstance('file:///etc/passwd', 'https://gitlab.com'));

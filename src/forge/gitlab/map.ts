@@ -111,12 +111,21 @@ export function statusText(text: string): string {
   return flat.length <= 255 ? flat : `${flat.slice(0, 254)}…`;
 }
 
-/** Same scheme (http or https) and host name as the instance (the port may differ, e.g. behind a proxy). */
+/**
+ * Whether a URL from a webhook payload (a clone or web URL) is on the instance: the same scheme,
+ * host and port (a scheme's default port equals an explicit one), under the instance's path prefix.
+ * Forge sends its token to clone URLs, so a signed payload must not be able to move it to cleartext
+ * HTTP or to another service on the same host.
+ */
 export function onInstance(url: string, instanceUrl: string): boolean {
   try {
     const u = new URL(url);
     const instance = new URL(instanceUrl);
-    return (u.protocol === 'https:' || u.protocol === 'http:') && u.hostname === instance.hostname;
+    if (u.protocol !== 'https:' && u.protocol !== 'http:') return false;
+    // `origin` is scheme, host and port, with the scheme's default port left out.
+    if (u.origin !== instance.origin) return false;
+    const prefix = `${instance.pathname.replace(/\/+$/, '')}/`;
+    return u.pathname.startsWith(prefix);
   } catch {
     return false;
   }

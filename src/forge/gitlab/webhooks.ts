@@ -31,9 +31,14 @@ export interface GitLabWebhookDeps extends AcceptDeps {
  * event Forge has no use for must never look like a failure. Only Forge's own trouble (Redis down)
  * is a 5xx, which GitLab retries later. No GitLab API call is made here.
  *
- * Duplicates: the delivery id is `Idempotency-Key` (the same on GitLab's retries; GitLab 17.4+),
- * else `X-Gitlab-Event-UUID`, else a hash of the body; the note id is claimed as well, so a note
- * runs once however it arrives.
+ * Duplicates: three ids are claimed at once, any one seen before makes a duplicate (2xx, nothing
+ * queued). `Idempotency-Key` (GitLab 17.4+) is the same on retries and manual resends of one
+ * delivery. A hash of the body is the same for one event whichever hook sends it: GitLab builds
+ * the payload once and posts it to the project's hooks and the group's, each with its own keys,
+ * and a resend before 17.4 has no Idempotency-Key at all. The note id catches the same note however
+ * it arrives. `X-Gitlab-Event-UUID` is not claimed: it is new for every hook and every resend, and
+ * shared by different events when a webhook receiver's API calls cause them ("recursive" webhooks),
+ * so it could only make distinct events look like one.
  */
 export function gitlabWebhookHandler(deps: GitLabWebhookDeps): Handler {
   const expected = digest(deps.secret);
@@ -66,25 +71,26 @@ export function gitlabWebhookHandler(deps: GitLabWebhookDeps): Handler {
       reply(res, 200, { result: 'ignored', reason: 'body is not JSON' });
       return true;
     }
-    const deliveryId =
-      header(req, 'idempotency-key') ??
-      header(req, 'x-gitlab-event-uuid') ??
-      createHash('sha256').update(body).digest('hex');
+    const payloadHash = createHash('sha256').update(body).digest('hex');
+    const deliveryId = header(req, 'idempotency-key') ?? payloadHash;
     const event = normalizeGitLabEvent(eventName, deliveryId, payload, {
       triggerLabel: deps.triggerLabel,
       repoTriggerLabels: deps.repoTriggerLabels ?? [],
     });
     if (event && !onInstance(event.repo.cloneUrl, deps.instanceUrl)) {
       deps.log.warn(
-        { deliveryId, repo: event.repo.path },
-        'GitLab webhook names a project that is not on GITLAB_URL; ignored',
+        { deliveryId, repo: event.repo.path, cloneUrl: originOf(event.repo.cloneUrl) },
+        'GitLab webhook names a project whose clone URL is not on GITLAB_URL (scheme, host, port and path prefix must match); ignored',
       );
       reply(res, 200, { result: 'ignored', reason: 'project not on this GitLab instance' });
       return true;
     }
     let result: AcceptResult;
     try {
-      result = await acceptEvent(event, deps);
+      result = await acceptEvent(event, {
+        ...deps,
+        deduper: deps.deduper.withEventKeys([`payload:${payloadHash}`]),
+      });
     } catch (error) {
       deps.log.error({ err: error, deliveryId }, 'GitLab webhook could not be queued');
       reply(res, 503, { error: 'try again later' });
@@ -93,6 +99,15 @@ export function gitlabWebhookHandler(deps: GitLabWebhookDeps): Handler {
     reply(res, 200, { result });
     return true;
   };
+}
+
+/** Scheme, host and port only: enough to see what differs from GITLAB_URL, and never a credential. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return 'not a URL';
+  }
 }
 
 function digest(value: string): Buffer {

@@ -13,6 +13,11 @@ export interface FakeGitLabHooks {
   branchesContaining(path: string, sha: string): MaybePromise<string[]>;
   commitExists(path: string, sha: string): MaybePromise<boolean>;
   fileAt(path: string, ref: string, file: string): MaybePromise<string | undefined>;
+  /**
+   * A git smart-HTTP server holding the repositories (`<root>/group/sub/project.git`). The fake
+   * serves git at `<url>/group/sub/project.git` from it, on the API's own origin, as GitLab does.
+   */
+  gitBackend?: string;
 }
 
 export interface HandlerRequest {

@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type FakeContext,
@@ -67,6 +74,10 @@ export class FakeGitLab extends FakeGitLabSeeds {
   static async start(hooks: FakeGitLabHooks): Promise<FakeGitLab> {
     const fake = new FakeGitLab(hooks);
     const server = createServer((req, res) => {
+      if (hooks.gitBackend && GIT_SMART_HTTP.test(new URL(req.url ?? '/', 'http://x').pathname)) {
+        proxyGit(req, res, hooks.gitBackend);
+        return;
+      }
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -101,6 +112,12 @@ export class FakeGitLab extends FakeGitLabSeeds {
 
   get web(): string {
     return this.base;
+  }
+
+  /** The project's HTTPS clone URL (`git_http_url`): on the instance's origin, like the API. */
+  cloneUrl(path: string): string {
+    if (!this.context.hooks.gitBackend) throw new Error('the fake GitLab was started without a git backend');
+    return `${this.base}/${path}.git`;
   }
 
   async close(): Promise<void> {
@@ -230,6 +247,27 @@ export class FakeGitLab extends FakeGitLabSeeds {
       });
     }
   }
+}
+
+/** Git's smart-HTTP requests for `/group/sub/project.git` (anything else is an API request). */
+const GIT_SMART_HTTP = /^\/(?!api\/).+\.git\/(info\/refs|git-upload-pack|git-receive-pack)$/;
+
+/** Passes a git request through to the git server as is (credentials included), streaming both ways. */
+function proxyGit(req: IncomingMessage, res: ServerResponse, backend: string): void {
+  const target = new URL(req.url ?? '/', backend);
+  const upstream = request(
+    target,
+    { method: req.method, headers: { ...req.headers, host: target.host }, agent: false },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    },
+  );
+  upstream.on('error', (error) => {
+    if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+    res.end(String(error));
+  });
+  req.pipe(upstream);
 }
 
 function headerOf(headers: IncomingHttpHeaders, name: string): string | undefined {

@@ -18,6 +18,7 @@ export function gitServerHooks(git: GitServer): FakeGitLabHooks {
       );
     });
   return {
+    gitBackend: git.url,
     branchSha: async (path, branch) =>
       (await git.branches(repo(path)).catch(() => ({}) as Record<string, string>))[branch],
     async branchesContaining(path, sha) {
