@@ -95,6 +95,7 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
         url: gitlab.url,
         token: gitlab.token,
         writes: { redis, prefix, ...(spacingMs !== undefined ? { spacingMs } : {}) },
+        log: log.child({ forge: 'gitlab' }),
       }),
     );
   }
