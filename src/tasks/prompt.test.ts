@@ -79,7 +79,10 @@ describe('compact transcript of earlier turns', () => {
     assert.equal(resumed.prompt, buildPrompt(task, current, GITHUB_WORDS, { ...settings, resumable: true }));
     assert.equal(resumed.freshPrompt, buildPrompt(task, current, GITHUB_WORDS, settings));
     assert.ok(resumed.freshPrompt?.includes(TRANSCRIPT_HEADING));
-    assert.ok(resumed.freshPrompt?.includes('Created CHANGES.md with the 1.2 entry.'), 'the earlier summaries');
+    assert.ok(
+      resumed.freshPrompt?.includes('Created CHANGES.md with the 1.2 entry.'),
+      'the earlier summaries',
+    );
     assert.ok(resumed.freshPrompt?.includes('Use tabs.') && resumed.freshPrompt.includes('npm test'));
     // Nothing to resume: the one prompt already carries the transcript.
     assert.deepEqual(buildTurnPrompts(task, current, GITHUB_WORDS, settings), {
