@@ -312,7 +312,7 @@ test('tokens and cost per turn and for the whole task show in the sticky comment
   const refused = fixtureTurn(3, { state: 'cancelled', endReason: 'limit' });
   assert.equal(
     usageLine(fixtureTask('t3', { turns: [first, second, refused] }), refused),
-    '🪙 no tokens this turn · task: 29k tokens, $0.75',
+    '🪙 task so far: 29k tokens, $0.75',
   );
   assert.equal(usageLine(fixtureTask('t4', { turns: [fixtureTurn(1)] }), fixtureTurn(1)), undefined);
   const view = { phase: 'finished' as const, now: new Date() };

@@ -9,13 +9,14 @@ export function usageLine(task: Task, turn: Turn): string | undefined {
   const u = turn.usage;
   const others = task.turns.filter((t) => t.usage && t.n !== turn.n);
   if (!u && !others.length) return undefined;
-  const turnPart = u
-    ? `${compact(u.inputTokens)} tokens in, ${compact(u.outputTokens)} out${u.costUsd !== undefined ? `, ${money(u.costUsd)}` : ''}`
-    : 'no tokens this turn';
   const all = u ? [turn, ...others] : others;
   const cost = all.reduce((sum, t) => sum + (t.usage?.costUsd ?? 0), 0);
   const tokens = all.reduce((sum, t) => sum + (t.usage ? t.usage.inputTokens + t.usage.outputTokens : 0), 0);
-  return `🪙 ${turnPart} · task: ${compact(tokens)} tokens${cost > 0 ? `, ${money(cost)}` : ''}`;
+  const total = `${compact(tokens)} tokens${cost > 0 ? `, ${money(cost)}` : ''}`;
+  // A queued turn, one before its first model request, or one a cap refused: the task's spend so far.
+  if (!u) return `🪙 task so far: ${total}`;
+  const turnPart = `${compact(u.inputTokens)} tokens in, ${compact(u.outputTokens)} out${u.costUsd !== undefined ? `, ${money(u.costUsd)}` : ''}`;
+  return `🪙 ${turnPart} · task: ${total}`;
 }
 
 export function compact(n: number): string {

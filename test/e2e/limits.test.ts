@@ -138,7 +138,7 @@ describe('limits that keep the work', () => {
     assert.equal(fourth.usage, undefined);
     // The refused turn used nothing, but the comment still shows what the task has spent.
     const sticky = stickyOf(issue, task.id);
-    assert.match(sticky?.body ?? '', /🪙 no tokens this turn · task: 2\.1k tokens, \$2\.1[01]/);
+    assert.match(sticky?.body ?? '', /🪙 task so far: 2\.1k tokens, \$2\.1[01]/);
     assert.match(sticky?.body ?? '', /\*\*What was done:\*\* Nothing was committed\./);
   });
 
