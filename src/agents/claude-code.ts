@@ -44,12 +44,12 @@ export class ClaudeCodeAgent extends CliAgent {
     super(CLI, options, { model: DEFAULT_CLAUDE_CODE_MODEL, executable: 'claude' });
   }
 
-  protected async runTurn(turn: CliTurn, input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
+  protected async runTurn(turn: CliTurn, _input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
     const { run, outcome } = await resumeOrStartOver(
       ctx,
       CLI,
-      turn.resume,
-      (resume) => this.#attempt(turn, resume, input.prompt, ctx),
+      turn,
+      (resume, prompt) => this.#attempt(turn, resume, prompt, ctx),
       (attempt) => attempt.outcome.sessionNotFound,
     );
     return finishCliRun(CLI, run, ctx, outcome);

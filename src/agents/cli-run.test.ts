@@ -67,18 +67,52 @@ describe('startCliTurn', () => {
     assert.deepEqual(startCliTurn(CLI, { ...input, model: ' opus ' }, context().ctx, 'm'), {
       model: 'opus',
       access,
+      prompt: 'do it',
+      freshPrompt: 'do it',
     });
     assert.deepEqual(startCliTurn(CLI, { ...input, sessionId: 'ses_1' }, context().ctx, 'm'), {
       model: 'm',
       access,
       resume: 'ses_1',
+      prompt: 'do it',
+      freshPrompt: 'do it',
+    });
+  });
+
+  it('keeps the prompt for a new session beside the one for resuming, and checks both', () => {
+    const input = { taskId: 't', prompt: 'resume: do it', freshPrompt: 'earlier turns… do it' };
+    assert.deepEqual(startCliTurn(CLI, { ...input, sessionId: 'ses_1' }, context().ctx, 'm'), {
+      model: 'm',
+      access,
+      resume: 'ses_1',
+      prompt: 'resume: do it',
+      freshPrompt: 'earlier turns… do it',
+    });
+    // Nothing to resume: the prompt for a new session is the one sent.
+    assert.deepEqual(startCliTurn(CLI, input, context().ctx, 'm'), {
+      model: 'm',
+      access,
+      prompt: 'earlier turns… do it',
+      freshPrompt: 'earlier turns… do it',
+    });
+    assert.deepEqual(
+      startCliTurn(CLI, { ...input, freshPrompt: 'x'.repeat(1024 * 1024 + 1) }, context().ctx, 'm'),
+      { refused: 'The prompt is larger than the 1 MiB X CLI reads; shorten the request.' },
+    );
+    assert.deepEqual(startCliTurn(CLI, { ...input, freshPrompt: ' ' }, context().ctx, 'm'), {
+      refused: 'X CLI needs a non-empty prompt.',
     });
   });
 
   it('starts a new session, saying so, when the stored session id cannot go on argv', () => {
     const { ctx, lines, events } = context();
-    const turn = startCliTurn(CLI, { taskId: 't', prompt: 'x', sessionId: '--resume-all' }, ctx, 'm');
-    assert.deepEqual(turn, { model: 'm', access });
+    const turn = startCliTurn(
+      CLI,
+      { taskId: 't', prompt: 'x', freshPrompt: 'fresh x', sessionId: '--resume-all' },
+      ctx,
+      'm',
+    );
+    assert.deepEqual(turn, { model: 'm', access, prompt: 'fresh x', freshPrompt: 'fresh x' });
     const note =
       'The previous X CLI session (--resume-all) has an id Forge cannot pass on; starting a new one.';
     assert.deepEqual(lines, [['stderr', `forge: ${note}`]]);
@@ -103,21 +137,25 @@ describe('startCliTurn', () => {
 describe('resumeOrStartOver', () => {
   const attempts = (lostOnResume: boolean, end: ExecResult['end'] = 'exited') => {
     const asked: Array<string | undefined> = [];
-    const attempt = async (resume: string | undefined) => {
+    const prompts: string[] = [];
+    const attempt = async (resume: string | undefined, prompt: string) => {
       asked.push(resume);
+      prompts.push(prompt);
       return {
         run: { exec: { exitCode: 1, end, durationMs: 1 }, stderr: [] },
         lost: lostOnResume && !!resume,
       };
     };
-    return { asked, attempt };
+    return { asked, prompts, attempt };
   };
+  const prompts = { prompt: 'resumed prompt', freshPrompt: 'fresh prompt, with the earlier turns' };
 
-  it('runs again with a new session, saying so, when the CLI lost the one to resume', async () => {
+  it('runs again with a new session and its prompt, saying so, when the CLI lost the one to resume', async () => {
     const { ctx, lines, events } = context();
-    const { asked, attempt } = attempts(true);
-    const result = await resumeOrStartOver(ctx, CLI, 'ses_1', attempt, (a) => a.lost);
+    const { asked, prompts: sent, attempt } = attempts(true);
+    const result = await resumeOrStartOver(ctx, CLI, { resume: 'ses_1', ...prompts }, attempt, (a) => a.lost);
     assert.deepEqual(asked, ['ses_1', undefined]);
+    assert.deepEqual(sent, [prompts.prompt, prompts.freshPrompt], 'the new session gets the prompt for one');
     assert.equal(result.lost, false);
     const note = "The previous X CLI session (ses_1) is no longer in the task's home; starting a new one.";
     assert.deepEqual(lines, [['stderr', `forge: ${note}`]]);
@@ -131,9 +169,16 @@ describe('resumeOrStartOver', () => {
       [true, 'ses_1', 'aborted'],
     ] as const) {
       const { ctx, events } = context();
-      const { asked, attempt } = attempts(lostOnResume, end);
-      await resumeOrStartOver(ctx, CLI, resume, attempt, (a) => a.lost);
+      const { asked, prompts: sent, attempt } = attempts(lostOnResume, end);
+      await resumeOrStartOver(
+        ctx,
+        CLI,
+        { ...(resume ? { resume } : {}), ...prompts },
+        attempt,
+        (a) => a.lost,
+      );
       assert.deepEqual(asked, [resume]);
+      assert.deepEqual(sent, [resume ? prompts.prompt : prompts.freshPrompt]);
       assert.deepEqual(events, []);
     }
   });
@@ -200,6 +245,7 @@ describe('runCli', () => {
     );
     assert.equal(run.stderr.at(-1)?.length, 2000, 'kept stderr lines are clipped');
     assert.deepEqual(run.exec, { exitCode: 3, end: 'exited', durationMs: 5 });
+    assert.equal(run.lastMessage, 'two');
   });
 });
 
@@ -269,6 +315,23 @@ describe('how a run ended', () => {
     const idle = finishCliRun(CLI, run({ exitCode: null, end: 'idle_timeout' }), limits, {});
     assert.equal(idle.conclusion, 'timed_out');
     assert.equal(idle.end, 'idle_timeout', 'an idle timeout is told apart from the turn limit');
+  });
+
+  it("takes the agent's last message as the summary of a run stopped before it summed up", () => {
+    const said = (exec: Partial<ExecResult>): CliRun => ({ ...run(exec), lastMessage: 'Next: the tests.' });
+    for (const end of ['aborted', 'timeout', 'idle_timeout', 'oom'] as const)
+      assert.equal(
+        finishCliRun(CLI, said({ exitCode: null, end }), limits, {}).summary,
+        'Next: the tests.',
+        end,
+      );
+    assert.equal(
+      finishCliRun(CLI, said({ exitCode: null, end: 'aborted' }), limits, { summary: 'Summed up.' }).summary,
+      'Summed up.',
+      'a summary the CLI gave wins',
+    );
+    // A run that ended by itself without a summary has none: a failure says why in its error.
+    assert.equal(finishCliRun(CLI, said({ exitCode: 1 }), limits, { error: 'boom' }).summary, undefined);
   });
 
   it('words failures as one clipped paragraph plus a hint', () => {

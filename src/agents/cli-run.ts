@@ -11,6 +11,7 @@ import { appendStderr, describeExecEnd, STDERR_TAIL_LINES, Tail } from './comman
 import { type StreamParser, statusIn } from './stream-lines.js';
 import type {
   AgentConclusion,
+  AgentEvent,
   AgentResult,
   AgentRunContext,
   AgentRunInput,
@@ -97,6 +98,15 @@ export interface CliTurn {
   access: ModelAccess;
   /** The session to resume, when there is one whose id can go on argv. */
   resume?: string;
+  /** The prompt for resuming `resume`. */
+  prompt: string;
+  /** The prompt for a new session: a runner that starts over sends this one (`promptFor`). */
+  freshPrompt: string;
+}
+
+/** The prompt for a run that resumes `resume`, or for a new session when it is undefined. */
+export function promptFor(turn: Pick<CliTurn, 'prompt' | 'freshPrompt'>, resume: string | undefined): string {
+  return resume ? turn.prompt : turn.freshPrompt;
 }
 
 /**
@@ -117,18 +127,21 @@ export function startCliTurn(
   const model = input.model?.trim() || fallbackModel;
   if (!MODEL_NAME.test(model))
     return { refused: `\`${model.slice(0, 80).replace(/`/g, "'")}\` is not a valid model name.` };
-  if (!input.prompt.trim()) return { refused: `${cli.subject} needs a non-empty prompt.` };
-  if (cli.maxPromptBytes !== undefined && Buffer.byteLength(input.prompt, 'utf8') > cli.maxPromptBytes) {
-    return {
-      refused: `The prompt is larger than the ${cli.maxPromptBytes / 1024 / 1024} MiB ${cli.subject} reads; shorten the request.`,
-    };
+  const freshPrompt = input.freshPrompt ?? input.prompt;
+  for (const prompt of [input.prompt, freshPrompt]) {
+    if (!prompt.trim()) return { refused: `${cli.subject} needs a non-empty prompt.` };
+    if (cli.maxPromptBytes !== undefined && Buffer.byteLength(prompt, 'utf8') > cli.maxPromptBytes) {
+      return {
+        refused: `The prompt is larger than the ${cli.maxPromptBytes / 1024 / 1024} MiB ${cli.subject} reads; shorten the request.`,
+      };
+    }
   }
   const stored = input.sessionId;
-  if (stored !== undefined && !SESSION_ID.test(stored)) {
+  const resume = stored !== undefined && SESSION_ID.test(stored) ? stored : undefined;
+  if (stored !== undefined && !resume)
     startFreshSession(ctx, cli, stored.slice(0, 40), 'has an id Forge cannot pass on');
-    return { model, access: ctx.model };
-  }
-  return { model, access: ctx.model, ...(stored ? { resume: stored } : {}) };
+  const prompt = resume ? input.prompt : freshPrompt;
+  return { model, access: ctx.model, ...(resume ? { resume } : {}), prompt, freshPrompt };
 }
 
 /** Tells the user (progress) and the event log that the turn does not continue the previous session. */
@@ -140,19 +153,21 @@ export function startFreshSession(ctx: AgentRunContext, cli: CliInfo, sessionId:
 
 /**
  * Runs a CLI that resumes a session by id (Claude Code, Codex): when the CLI exits saying it has no
- * such session (`lost`), the turn says so and runs again with a new session.
+ * such session (`lost`), the turn says so and runs again with a new session and the prompt for one
+ * (the resumed prompt leaves out what the lost session held).
  */
 export async function resumeOrStartOver<Attempt extends { run: CliRun }>(
   ctx: AgentRunContext,
   cli: CliInfo,
-  resume: string | undefined,
-  attempt: (resume: string | undefined) => Promise<Attempt>,
+  turn: Pick<CliTurn, 'resume' | 'prompt' | 'freshPrompt'>,
+  attempt: (resume: string | undefined, prompt: string) => Promise<Attempt>,
   lost: (attempt: Attempt) => boolean,
 ): Promise<Attempt> {
-  const first = await attempt(resume);
+  const { resume } = turn;
+  const first = await attempt(resume, promptFor(turn, resume));
   if (!resume || first.run.exec.end !== 'exited' || !lost(first)) return first;
   startFreshSession(ctx, cli, resume, "is no longer in the task's home");
-  return attempt(undefined);
+  return attempt(undefined, promptFor(turn, undefined));
 }
 
 /** Proxy variables for the egress allowlist (shared with setup commands and the command agent). */
@@ -164,6 +179,8 @@ export interface CliRun {
   exec: ExecResult;
   /** The last non-empty stderr lines, for failure reasons. */
   stderr: string[];
+  /** The agent's last message, standing in for the summary of a run stopped before it summed up. */
+  lastMessage?: string;
 }
 
 const STDERR_KEPT_CHARS = 2_000;
@@ -174,6 +191,11 @@ export async function runCli(
   spec: { argv: string[]; env: Record<string, string>; stdin: string; parser: StreamParser<unknown> },
 ): Promise<CliRun> {
   const stderr = new Tail(STDERR_TAIL_LINES);
+  let lastMessage: string | undefined;
+  const emit = (event: AgentEvent) => {
+    if (event.type === 'message') lastMessage = event.text;
+    ctx.onEvent(event);
+  };
   const exec = await ctx.session.exec(spec.argv, {
     env: spec.env,
     stdin: spec.stdin,
@@ -184,11 +206,11 @@ export async function runCli(
     onLine: (stream, line) => {
       ctx.onLine(stream, line);
       if (stream === 'stderr') stderr.push(line.slice(0, STDERR_KEPT_CHARS));
-      else for (const event of spec.parser.push(line)) ctx.onEvent(event);
+      else for (const event of spec.parser.push(line)) emit(event);
     },
   });
-  for (const event of spec.parser.end()) ctx.onEvent(event);
-  return { exec, stderr: stderr.lines };
+  for (const event of spec.parser.end()) emit(event);
+  return { exec, stderr: stderr.lines, ...(lastMessage ? { lastMessage } : {}) };
 }
 
 /** What every CLI's stream tells about a run. */
@@ -218,9 +240,12 @@ export function finishCliRun(
     ? cliFailure(cli.subject, outcome.error, modelStatusHint(status, cli.keySetting))
     : fallbackError;
   const end = concludeCli(run, ctx, cli.subject, cliError);
+  // A run stopped from outside (stop, a cap, a time limit) never got to its summary: its last
+  // message tells what it was doing.
+  const summary = outcome.summary ?? (run.exec.end !== 'exited' ? run.lastMessage : undefined);
   return {
     conclusion: end.conclusion,
-    ...(outcome.summary ? { summary: outcome.summary } : {}),
+    ...(summary ? { summary } : {}),
     ...(outcome.sessionId ? { sessionId: outcome.sessionId } : {}),
     ...(outcome.usage ? { usage: outcome.usage } : {}),
     ...(end.error ? { error: end.error } : {}),

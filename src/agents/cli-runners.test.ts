@@ -5,7 +5,7 @@
  * on argv). The real CLIs run in test/integration/agent-*.test.ts.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -130,7 +130,16 @@ interface RunnerCase {
   tokenVar: string;
   /** The CLI's own run among the runner's execs (OpenCode also runs `export`/`import`). */
   isRun(argv: string[]): boolean;
+  /** Leaves session `id` in the home (at `hostHome`) as the CLI would, for this checkout. */
+  keepSession(hostHome: string, id: string): Promise<void>;
+  /**
+   * How the CLI answers a resume of a session its home does not have, for CLIs that find out by
+   * trying (the others look in the home first, which is empty here).
+   */
+  loseSession?(argv: string[], options: ExecOptions): ExecResult | undefined;
 }
+
+const nothingToKeep = () => Promise.resolve();
 
 const RUNNERS: RunnerCase[] = [
   {
@@ -140,6 +149,21 @@ const RUNNERS: RunnerCase[] = [
     modelArg: (m) => `--model=${m}`,
     tokenVar: 'ANTHROPIC_API_KEY',
     isRun: (argv) => argv[0] === 'claude',
+    keepSession: nothingToKeep,
+    loseSession(argv, options) {
+      const resume = argv.find((a) => a.startsWith('--resume='));
+      if (!resume) return undefined;
+      options.onLine(
+        'stdout',
+        JSON.stringify({
+          type: 'result',
+          subtype: 'error_during_execution',
+          is_error: true,
+          errors: [`No conversation found with session ID: ${resume.slice('--resume='.length)}`],
+        }),
+      );
+      return { exitCode: 1, end: 'exited', durationMs: 1 };
+    },
   },
   {
     subject: 'Codex',
@@ -148,6 +172,13 @@ const RUNNERS: RunnerCase[] = [
     modelArg: (m) => `--model=${m}`,
     tokenVar: 'FORGE_MODEL_TOKEN',
     isRun: (argv) => argv[0] === 'codex',
+    keepSession: nothingToKeep,
+    loseSession(argv, options) {
+      const at = argv.indexOf('resume');
+      if (at === -1) return undefined;
+      options.onLine('stderr', `Error: thread/resume failed: no rollout found for thread id ${argv[at + 1]}`);
+      return { exitCode: 1, end: 'exited', durationMs: 1 };
+    },
   },
   {
     subject: 'Gemini CLI',
@@ -156,6 +187,18 @@ const RUNNERS: RunnerCase[] = [
     modelArg: (m) => `--model=${m}`,
     tokenVar: 'GEMINI_API_KEY',
     isRun: (argv) => argv[0] === 'gemini',
+    async keepSession(hostHome, id) {
+      const chats = join(hostHome, '.gemini/tmp/workspace/chats');
+      await mkdir(chats, { recursive: true });
+      await writeFile(
+        join(chats, `session-2026-01-01T00-00-${id.slice(0, 8)}.jsonl`),
+        `${JSON.stringify({ sessionId: id, projectHash: 'h', messages: [] })}\n`,
+      );
+      await writeFile(
+        join(hostHome, '.gemini/projects.json'),
+        JSON.stringify({ projects: { '/workspace': 'workspace' } }),
+      );
+    },
   },
   {
     subject: 'OpenCode',
@@ -164,11 +207,25 @@ const RUNNERS: RunnerCase[] = [
     modelArg: (m) => `--model=forge/${m}`,
     tokenVar: 'FORGE_MODEL_TOKEN',
     isRun: (argv) => argv[0] === 'opencode' && argv[1] === 'run',
+    async keepSession(hostHome, id) {
+      await mkdir(join(hostHome, '.forge'), { recursive: true });
+      await writeFile(
+        join(hostHome, '.forge/opencode-sessions.json'),
+        JSON.stringify({ [id]: '/workspace' }),
+      );
+    },
   },
 ];
 
-/** A session whose commands print nothing and exit 0, recording what they were asked to run. */
-function recordingContext(name: string, model: ModelAccess | null = access) {
+/**
+ * A session whose commands print nothing and exit 0 (unless `respond` answers them), recording
+ * what they were asked to run.
+ */
+function recordingContext(
+  name: string,
+  model: ModelAccess | null = access,
+  respond?: (argv: string[], options: ExecOptions) => ExecResult | undefined,
+) {
   const execs: Array<{ argv: string[]; options: ExecOptions }> = [];
   const lines: Array<[string, string]> = [];
   const events: AgentEvent[] = [];
@@ -180,7 +237,7 @@ function recordingContext(name: string, model: ModelAccess | null = access) {
     hostScratchDir: join(root, name, 'scratch'),
     async exec(argv: string[], options: ExecOptions): Promise<ExecResult> {
       execs.push({ argv, options });
-      return { exitCode: 0, end: 'exited', durationMs: 1 };
+      return respond?.(argv, options) ?? { exitCode: 0, end: 'exited', durationMs: 1 };
     },
     destroy: () => Promise.resolve(),
   };
@@ -245,6 +302,47 @@ describe('the four CLI runners, alike', () => {
         assert.deepEqual(lines, [['stderr', `forge: ${note}`]]);
         assert.equal(execs.length, 1, 'no export, no resume attempt');
         assert.ok(!execs[0]!.argv.includes('-rf'));
+      });
+
+      const prompts = {
+        prompt: 'resumed: the new instruction',
+        freshPrompt: 'earlier turns + the new instruction',
+      };
+
+      it('resume a session the home has with the prompt written for resuming it', async () => {
+        const recorded = recordingContext(`${runner.executable}-kept`);
+        await runner.keepSession(recorded.ctx.session.hostHomeDir, 'ses_kept1');
+        const result = await runner
+          .make({})
+          .run({ taskId: 't', ...prompts, sessionId: 'ses_kept1' }, recorded.ctx);
+        assert.equal(result.conclusion, 'success', result.error);
+        const runs = recorded.execs.filter((e) => runner.isRun(e.argv));
+        assert.equal(runs.length, 1);
+        assert.ok(runs[0]!.argv.join(' ').includes('ses_kept1'), 'the session is resumed');
+        assert.equal(runs[0]!.options.stdin, prompts.prompt);
+        assert.deepEqual(recorded.events, [], 'no new session to tell about');
+      });
+
+      it('start over with the prompt written for a new session when the session to resume is gone', async () => {
+        const recorded = recordingContext(`${runner.executable}-lost`, access, runner.loseSession);
+        const result = await runner
+          .make({})
+          .run({ taskId: 't', ...prompts, sessionId: 'ses_lost1' }, recorded.ctx);
+        assert.equal(result.conclusion, 'success', result.error);
+        const runs = recorded.execs.filter((e) => runner.isRun(e.argv));
+        const fresh = runs.at(-1)!;
+        assert.ok(!fresh.argv.join(' ').includes('ses_lost1'), 'a new session');
+        assert.equal(
+          fresh.options.stdin,
+          prompts.freshPrompt,
+          'the new session is told about the earlier turns',
+        );
+        if (runner.loseSession) {
+          assert.equal(runs.length, 2, 'the resume attempt, then a new session');
+          assert.equal(runs[0]!.options.stdin, prompts.prompt);
+        } else assert.equal(runs.length, 1, 'the home had no such session: no resume attempt');
+        const note = `The previous ${runner.subject} session (ses_lost1) is no longer in the task's home; starting a new one.`;
+        assert.ok(recorded.events.some((e) => e.type === 'message' && e.text === note));
       });
     });
   }

@@ -53,14 +53,14 @@ export class CodexAgent extends CliAgent {
     super(CLI, options, { model: DEFAULT_CODEX_MODEL, executable: 'codex' });
   }
 
-  protected async runTurn(turn: CliTurn, input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
+  protected async runTurn(turn: CliTurn, _input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
     await writeHomeFile(ctx.session, posix.join(CODEX_HOME_DIR, 'config.toml'), codexConfig(turn.access));
     const totals = await readUsageTotals(ctx.session);
     const { run, outcome } = await resumeOrStartOver(
       ctx,
       CLI,
-      turn.resume,
-      (resume) => this.#attempt(turn, resume, resume ? totals[resume] : undefined, input.prompt, ctx),
+      turn,
+      (resume, prompt) => this.#attempt(turn, resume, resume ? totals[resume] : undefined, prompt, ctx),
       isMissingSession,
     );
     await saveUsageTotal(ctx.session, totals, outcome);

@@ -16,6 +16,7 @@ import {
   type CliInfo,
   type CliTurn,
   finishCliRun,
+  promptFor,
   proxyEnv,
   runCli,
   startFreshSession,
@@ -46,7 +47,7 @@ export class GeminiAgent extends CliAgent {
     super(CLI, options, { model: DEFAULT_GEMINI_MODEL, executable: 'gemini' });
   }
 
-  protected async runTurn(turn: CliTurn, input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
+  protected async runTurn(turn: CliTurn, _input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
     const { model, access } = turn;
     const { session } = ctx;
 
@@ -81,7 +82,8 @@ export class GeminiAgent extends CliAgent {
         NO_COLOR: '1',
         ...proxyEnv(access),
       },
-      stdin: input.prompt,
+      // A session that cannot be resumed gets the prompt written for a new one.
+      stdin: promptFor(turn, resume?.kind === 'fresh' ? undefined : turn.resume),
       parser,
     });
 

@@ -17,6 +17,7 @@ import {
   type CliInfo,
   type CliTurn,
   finishCliRun,
+  promptFor,
   proxyEnv,
   runCli,
   SESSION_ID,
@@ -90,7 +91,8 @@ export class OpenCodeAgent extends CliAgent {
         ...this.extraArgs,
       ],
       env,
-      stdin: input.prompt,
+      // A session that cannot be resumed gets the prompt written for a new one.
+      stdin: promptFor(turn, resume),
       parser,
     });
 

@@ -18,6 +18,12 @@ export interface AgentRunInput {
   taskId: string;
   /** The full prompt. Runners pass it by file or stdin: argv and env overflow at ~128 KiB. */
   prompt: string;
+  /**
+   * The prompt for a new session when `prompt` was written for resuming `sessionId` (it leaves out
+   * what that session holds, e.g. the earlier turns' summaries). A runner that cannot resume the
+   * session and starts over sends this one instead. Absent: `prompt` serves both.
+   */
+  freshPrompt?: string;
   model?: string;
   /** Session to resume, from a previous turn of the same agent. */
   sessionId?: string;
@@ -59,7 +65,10 @@ export type AgentConclusion = 'success' | 'failure' | 'cancelled' | 'timed_out';
 
 export interface AgentResult {
   conclusion: AgentConclusion;
-  /** What the agent says it did (PR body). */
+  /**
+   * What the agent says it did (PR body). For a run that was stopped before the agent summed up,
+   * its last message, when it wrote one.
+   */
   summary?: string;
   sessionId?: string;
   usage?: Usage;

@@ -1,6 +1,13 @@
 import { formatDuration } from '../config/duration.js';
 import type { ForgeWords } from '../forge/types.js';
 import type { Task, Turn } from '../tasks/types.js';
+import { renderOutcome } from './outcome.js';
+import { oneLine } from './text.js';
+import { usageLine } from './usage.js';
+
+export { remainingItems } from './outcome.js';
+export { oneLine } from './text.js';
+export { compact, money, usageLine } from './usage.js';
 
 /** Pure markdown rendering for the sticky comment and the check run. */
 
@@ -119,87 +126,6 @@ function lastReached(turn: Turn): number {
   return 0;
 }
 
-function renderOutcome(task: Task, turn: Turn, words: ForgeWords): string[] {
-  const out: string[] = [];
-  const cr = task.changeRequest;
-  if (turn.mode === 'plan') return renderPlanOutcome(turn);
-  if (turn.state === 'completed') {
-    if (turn.noChanges)
-      out.push(
-        '',
-        `The agent finished without changing any file, so there is no new commit${cr ? '' : ` and no ${words.changeRequest}`}.`,
-      );
-    else if (cr)
-      out.push(
-        '',
-        `**${capitalize(words.changeRequest)}:** ${words.changeRequestRef(cr.number)} — ${cr.url}`,
-      );
-  }
-  if (turn.state === 'failed' || turn.state === 'cancelled') {
-    if (turn.error) out.push('', `**What happened:** ${turn.error}`);
-    if (turn.commitSha) {
-      out.push(
-        '',
-        `The work so far is kept: commit \`${turn.commitSha.slice(0, 7)}\` on \`${task.branch}\`${cr ? ` (${words.changeRequestRef(cr.number)})` : ''}.`,
-      );
-    }
-    out.push(
-      '',
-      `Comment \`/forge continue\` to pick up where it stopped${turn.commitSha ? ' (from that commit)' : ''}, or \`/forge <instruction>\` to ask for something else.`,
-    );
-  }
-  if (turn.excludedPaths?.length) {
-    out.push(
-      '',
-      `**Not pushed:** ${words.unpushable?.why ?? 'the host would not accept these files from Forge'}, so these were left out: ${turn.excludedPaths.map((p) => `\`${p}\``).join(', ')}.`,
-    );
-  }
-  if (turn.summary && turn.state === 'completed')
-    out.push('', '<details><summary>Agent summary</summary>', '', turn.summary, '', '</details>');
-  return out;
-}
-
-/** A plan turn's outcome: the plan itself, and what to do with it. */
-function renderPlanOutcome(turn: Turn): string[] {
-  const out: string[] = [];
-  if (turn.state === 'completed') {
-    if (turn.summary) {
-      out.push(
-        '',
-        '### Plan',
-        '',
-        '_Written by the agent; nothing was changed or committed._',
-        '',
-        turn.summary,
-        '',
-        'Comment `/forge approve` to carry out this plan, `/forge approve <changes>` to carry it out with changes (answers to its questions go here too), or `/forge plan <instruction>` for a new plan.',
-      );
-    } else {
-      out.push(
-        '',
-        'The agent finished without writing a plan. Comment `/forge plan <instruction>` to ask again.',
-      );
-    }
-  }
-  if (turn.state === 'failed' || turn.state === 'cancelled') {
-    if (turn.error) out.push('', `**What happened:** ${turn.error}`);
-    out.push(
-      '',
-      'Nothing was committed. Comment `/forge continue` to plan again, or `/forge plan <instruction>` for a new plan.',
-    );
-  }
-  if (turn.discardedPaths?.length) {
-    const shown = turn.discardedPaths.slice(0, 20).map((p) => `\`${p}\``);
-    if (turn.discardedPaths.length > shown.length)
-      shown.push(`and ${turn.discardedPaths.length - shown.length} more`);
-    out.push(
-      '',
-      `**Left out:** the agent changed files although a plan turn changes nothing; Forge committed none of them: ${shown.join(', ')}.`,
-    );
-  }
-  return out;
-}
-
 export function renderCheckSummary(
   task: Task,
   turn: Turn,
@@ -240,40 +166,6 @@ export function renderPullRequestBody(task: Task, turn: Turn, words: ForgeWords)
   return lines.join('\n');
 }
 
-/** Tokens and cost of the turn (as the model gateway measured them), and the task's total. */
-export function usageLine(task: Task, turn: Turn): string | undefined {
-  const u = turn.usage;
-  if (!u) return undefined;
-  const turnPart = `${compact(u.inputTokens)} tokens in, ${compact(u.outputTokens)} out${u.costUsd !== undefined ? `, ${money(u.costUsd)}` : ''}`;
-  const all = task.turns.filter((t) => t.usage && t.n !== turn.n);
-  if (!all.length) return `🪙 ${turnPart}`;
-  const cost = [turn, ...all].reduce((sum, t) => sum + (t.usage?.costUsd ?? 0), 0);
-  const tokens = [turn, ...all].reduce(
-    (sum, t) => sum + (t.usage ? t.usage.inputTokens + t.usage.outputTokens : 0),
-    0,
-  );
-  return `🪙 ${turnPart} · task: ${compact(tokens)} tokens${cost > 0 ? `, ${money(cost)}` : ''}`;
-}
-
-export function compact(n: number): string {
-  if (n < 1000) return String(n);
-  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
-  return `${(n / 1_000_000).toFixed(1)}M`;
-}
-
-export function money(usd: number): string {
-  return usd < 0.01 && usd > 0 ? '<$0.01' : `$${usd.toFixed(2)}`;
-}
-
-export function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
 /** The short answer posted in the review thread a turn was asked in. */
 export function renderThreadReply(task: Task, turn: Turn, words: ForgeWords): string {
   const sha = turn.commitSha ? `\`${turn.commitSha.slice(0, 7)}\`` : undefined;
@@ -288,5 +180,6 @@ export function renderThreadReply(task: Task, turn: Turn, words: ForgeWords): st
   }
   const kept = sha ? ` The work so far is kept in ${sha}.` : '';
   const pr = task.changeRequest ? ` (${words.changeRequestRef(task.changeRequest.number)})` : '';
-  return `Turn ${turn.n}${pr} ${turn.state === 'failed' ? 'failed' : 'stopped'}: ${turn.error ?? 'see the progress comment'}.${kept}`;
+  const why = (turn.error ?? 'see the progress comment').trim().replace(/\.$/, '');
+  return `Turn ${turn.n}${pr} ${turn.state === 'failed' ? 'failed' : 'stopped'}: ${why}.${kept} Comment \`/forge continue\` to pick it up; the progress comment says what remains.`;
 }

@@ -5,7 +5,7 @@ import { GITHUB_WORDS } from '../forge/github/forge.js';
 import type { FeedbackComment, ReviewFeedback } from '../forge/types.js';
 import { snapshotFeedback } from './feedback.js';
 import { ADDRESS_REVIEWS_HEADING, REVIEW_FEEDBACK_HEADING } from './feedback-prompt.js';
-import { buildPrompt } from './prompt.js';
+import { buildPrompt, buildTurnPrompts } from './prompt.js';
 import { canResumeSession, EARLIER_TURNS_HEADING, TRANSCRIPT_HEADING } from './transcript.js';
 import { threadNotes, threadReplyBody, threadsToAnswer } from './turn-feedback.js';
 import type { Turn } from './types.js';
@@ -71,6 +71,23 @@ describe('compact transcript of earlier turns', () => {
     assert.ok(!prompt.includes(TRANSCRIPT_HEADING));
     assert.match(prompt, /- Turn 2 by @maya: failed \(agent failed\), work so far kept in commit 2222222/);
     assert.ok(!prompt.includes('Created CHANGES.md'), 'the session already knows its summaries');
+  });
+
+  test('a resumed turn also gets a prompt for a new session, in case the CLI lost the one to resume', () => {
+    const settings = { testCommand: 'npm test', instructions: 'Use tabs.' };
+    const resumed = buildTurnPrompts(task, current, GITHUB_WORDS, { ...settings, resumable: true });
+    assert.equal(resumed.prompt, buildPrompt(task, current, GITHUB_WORDS, { ...settings, resumable: true }));
+    assert.equal(resumed.freshPrompt, buildPrompt(task, current, GITHUB_WORDS, settings));
+    assert.ok(resumed.freshPrompt?.includes(TRANSCRIPT_HEADING));
+    assert.ok(
+      resumed.freshPrompt?.includes('Created CHANGES.md with the 1.2 entry.'),
+      'the earlier summaries',
+    );
+    assert.ok(resumed.freshPrompt?.includes('Use tabs.') && resumed.freshPrompt.includes('npm test'));
+    // Nothing to resume: the one prompt already carries the transcript.
+    assert.deepEqual(buildTurnPrompts(task, current, GITHUB_WORDS, settings), {
+      prompt: buildPrompt(task, current, GITHUB_WORDS, settings),
+    });
   });
 
   test('long conversations keep the newest turns in full and older ones as one line', () => {

@@ -117,6 +117,22 @@ export function buildPrompt(
   return `${parts.join('\n')}\n`;
 }
 
+/**
+ * The prompts an agent run gets: `prompt` for this turn, and, when the agent resumes its session
+ * (which holds the earlier turns, so `prompt` lists them only briefly), `freshPrompt` with the
+ * compact transcript, for a runner that finds the session gone and starts a new one.
+ */
+export function buildTurnPrompts(
+  task: Task,
+  turn: Turn,
+  words: ForgeWords,
+  repo: RepoPromptSettings & TurnPromptContext = {},
+): { prompt: string; freshPrompt?: string } {
+  const prompt = buildPrompt(task, turn, words, repo);
+  if (!repo.resumable) return { prompt };
+  return { prompt, freshPrompt: buildPrompt(task, turn, words, { ...repo, resumable: false }) };
+}
+
 /** What a repository's settings file adds to the prompt. */
 export interface RepoPromptSettings {
   testCommand?: string;

@@ -22,7 +22,7 @@ import type { CancelBus } from './cancel.js';
 import { explainError } from './explain.js';
 import type { TurnJob } from './jobs.js';
 import { LogBuffer } from './log-buffer.js';
-import { buildPrompt } from './prompt.js';
+import { buildTurnPrompts } from './prompt.js';
 import { pushTurnCommit } from './push-turn.js';
 import type { TurnScheduler } from './scheduler.js';
 import type { TaskStore } from './store.js';
@@ -316,7 +316,8 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
       : await agent.run(
           {
             taskId,
-            prompt: buildPrompt(task, turn, forge.words, {
+            // A resumed session's prompt, and one for a new session should the CLI have lost it.
+            ...buildTurnPrompts(task, turn, forge.words, {
               ...(repo.testCommand ? { testCommand: repo.testCommand } : {}),
               ...(repo.instructions ? { instructions: repo.instructions } : {}),
               ...(reviews.feedback ? { feedback: reviews.feedback } : {}),

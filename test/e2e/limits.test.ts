@@ -39,6 +39,9 @@ describe('limits that keep the work', () => {
 
   const stickyOf = (issue: number, taskId: string) =>
     h.github.comments(REPO, issue).find((c) => c.body.includes(`<!-- forge:task:${taskId}:${issue} -->`));
+  /** The check run of a turn, as Forge last wrote it. */
+  const checkOf = (taskId: string, turn: number) =>
+    h.github.checkRuns(REPO).find((c) => c.externalId === `${taskId}-${turn}`);
 
   test('the agent-step cap stops the turn, keeps its work as a WIP commit and says how to go on', async () => {
     const issue = h.newIssue('Log every step');
@@ -71,9 +74,27 @@ describe('limits that keep the work', () => {
     const sticky = stickyOf(issue, task.id);
     assert.ok(sticky);
     assert.match(sticky.body, /limit of 2 agent steps/);
-    assert.match(sticky.body, /The work so far is kept: commit `[0-9a-f]{7}`/);
+    // What was done, what remains, how to continue.
+    assert.match(sticky.body, /\*\*What was done:\*\* The work so far is kept: commit `[0-9a-f]{7}`/);
+    assert.match(sticky.body, /<summary>The agent's last message<\/summary>[\s\S]*Edited CHANGES\.md/);
+    assert.match(
+      sticky.body,
+      /\*\*What remains:\*\* the agent did not finish “add a changelog entry \[model:5\]”/,
+    );
     assert.match(sticky.body, /`\/forge continue`/);
-    assert.match(sticky.body, /\$0\.84/, 'the cost is shown');
+    assert.match(
+      sticky.body,
+      /raise `limits\.maxAgentSteps` in `\.github\/forge\.yml` on `main`.*`FORGE_MAX_AGENT_STEPS`/,
+    );
+    // Tokens and cost of the turn and of the task (one turn so far), in the comment and the check run.
+    const usage = `🪙 ${2 * perRequest.inputTokens} tokens in, ${2 * perRequest.outputTokens} out, $0.84 · task: ${2 * (perRequest.inputTokens + perRequest.outputTokens)} tokens, $0.84`;
+    assert.ok(sticky.body.includes(usage), sticky.body);
+    const check = checkOf(task.id, 1);
+    assert.equal(check?.headSha, turn.commitSha);
+    assert.equal(check?.status, 'completed');
+    assert.equal(check?.conclusion, 'cancelled');
+    assert.ok(check?.output.summary?.includes(usage), check?.output.summary ?? 'no summary');
+    assert.match(check?.output.summary ?? '', /\*\*What remains:\*\*/);
   });
 
   test('a task over its cost budget runs no further turn and explains who can raise it', async () => {
@@ -86,12 +107,22 @@ describe('limits that keep the work', () => {
     // $1.684 spent; the third turn may start ($1.684 < $2) but is cut off when it crosses $2.
     const before = upstream.requests.length;
     await h.comment({ number: issue, body: '/forge third pass [model:2]' });
-    const third = (await h.settled(issue, 3)).turns[2]!;
+    const afterThird = await h.settled(issue, 3);
+    const third = afterThird.turns[2]!;
     assert.equal(third.state, 'cancelled');
     assert.equal(third.endReason, 'limit');
     assert.match(third.error ?? '', /model budget of \$2\.00/);
     assert.equal(upstream.requests.length - before, 1, 'the request over the budget was refused');
     assert.ok(third.commitSha, 'its work is kept');
+    // The turn's one request, and the task's five over three turns ($2.105).
+    const thirdCheck = checkOf(afterThird.id, 3);
+    assert.equal(thirdCheck?.conclusion, 'cancelled');
+    assert.match(
+      thirdCheck?.output.summary ?? '',
+      new RegExp(
+        `🪙 ${perRequest.inputTokens} tokens in, ${perRequest.outputTokens} out, \\$0\\.42 · task: 2\\.1k tokens, \\$2\\.1[01]`,
+      ),
+    );
 
     // Now the budget is used up: the next turn does not start at all.
     const beforeFourth = upstream.requests.length;
@@ -104,6 +135,11 @@ describe('limits that keep the work', () => {
     assert.match(fourth.error ?? '', /FORGE_MAX_TASK_COST_USD/);
     assert.equal(upstream.requests.length, beforeFourth, 'no model request');
     assert.equal(fourth.commitSha, undefined, 'nothing ran, nothing to commit');
+    assert.equal(fourth.usage, undefined);
+    // The refused turn used nothing, but the comment still shows what the task has spent.
+    const sticky = stickyOf(issue, task.id);
+    assert.match(sticky?.body ?? '', /🪙 task so far: 2\.1k tokens, \$2\.1[01]/);
+    assert.match(sticky?.body ?? '', /\*\*What was done:\*\* Nothing was committed\./);
   });
 
   // Last in this file: the settings stay on the default branch.

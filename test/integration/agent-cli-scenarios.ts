@@ -8,8 +8,11 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentEvent, AgentRunner, ModelAccess } from '../../src/agents/types.js';
+import { GITHUB_WORDS } from '../../src/forge/github/forge.js';
+import { buildTurnPrompts } from '../../src/tasks/prompt.js';
 import { type AgentHarness, type RecordedExec, startRefusingModel, type Turn } from '../kit/agent-harness.js';
 import type { RecordedRequest } from '../kit/fake-model/types.js';
+import { fixtureTask, fixtureTurn } from '../kit/tasks.js';
 import {
   filesContaining,
   processAlive,
@@ -159,12 +162,36 @@ export async function refusedKeyTurn(
   }
 }
 
-/** Resuming a session the home does not have starts a new one, and says so. */
+/**
+ * Resuming a session the home does not have starts a new one, says so, and gives the new session
+ * the prompt written for one: the earlier turn's summary, which the prompt for resuming leaves to
+ * the (lost) session.
+ */
 export async function lostSessionTurn(cli: CliUnderTest, lostId: string): Promise<Turn> {
-  const turn = await cli
-    .harness()
-    .runTurn(cli.agent, { prompt: 'Fresh. [[say:Started over.]]', sessionId: lostId });
+  const earlierSummary = 'Turn one added notes/hello.txt with a greeting (summary 5b1e).';
+  const earlier = fixtureTurn(1, {
+    state: 'completed',
+    instruction: 'add a greeting',
+    summary: earlierSummary,
+    commitSha: '1111111aaaa',
+  });
+  const now = fixtureTurn(2, { state: 'running', instruction: 'Fresh. [[say:Started over.]]' });
+  const task = fixtureTask('tlost', { turns: [earlier, now], branch: 'forge/1-x' });
+  const prompts = buildTurnPrompts(task, now, GITHUB_WORDS, { resumable: true });
+  assert.ok(prompts.freshPrompt?.includes(earlierSummary));
+  assert.ok(!prompts.prompt.includes(earlierSummary), 'the prompt for resuming leaves it to the session');
+
+  const turn = await cli.harness().runTurn(cli.agent, { ...prompts, sessionId: lostId });
   assert.equal(turn.result.conclusion, 'success', turn.result.error);
+  const runs = turn.execs.filter((e) => cli.isCliExec(e));
+  assert.equal(runs.at(-1)?.stdin, prompts.freshPrompt, 'the new session gets the prompt for one');
+  assert.ok(turn.requests.length > 0);
+  for (const request of turn.requests.filter((r) => r.exchange.tools.length > 0))
+    assert.equal(
+      promptOf(request, prompts.freshPrompt!),
+      prompts.freshPrompt,
+      'the model received the prompt with the earlier turn',
+    );
   assert.ok(turn.result.sessionId);
   assert.notEqual(turn.result.sessionId, lostId);
   assert.equal(turn.result.summary, 'Started over.');
