@@ -246,8 +246,9 @@ export class AgentDir {
         const name = parts[i]!;
         const rel = parts.slice(0, i + 1).join('/');
         let next = await this.#openDir(dir, name, rel);
+        let made = false;
         if (!next && create) {
-          const made = await mkdir(join(dir.path, name), { mode: 0o755 }).then(
+          made = await mkdir(join(dir.path, name), { mode: 0o755 }).then(
             () => true,
             (error: unknown) => {
               if (codeOf(error) === 'EEXIST') return false;
@@ -255,13 +256,14 @@ export class AgentDir {
             },
           );
           next = await this.#openDir(dir, name, rel);
-          if (next && made) await own(next.handle, owner);
         }
         if (!next) {
+          // Made and gone again before it could be opened: the agent is racing us.
           if (create) throw new RefusedPathError(this.shown(rel), 'not_directory');
           return await work(undefined);
         }
         opened.push(next.handle);
+        if (made) await own(next.handle, owner);
         dir = next;
       }
       return await work({ dir, ...(owner ? { owner } : {}) });
