@@ -19,41 +19,22 @@
  * inode compared, which is best effort: a swap between the check and the next step can still win.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, existsSync, type Stats } from 'node:fs';
-import { type FileHandle, lstat, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, rename, unlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import {
+  codeOf,
+  type OpenDir,
+  openDirIn,
+  openFileIn,
+  openRoot,
+  PROC_FD,
+  RefusedPathError,
+} from './safe-open.js';
 
-const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY, O_APPEND } = constants;
+export { RefusedPathError, type RefusedReason } from './safe-open.js';
 
-const PROC_FD = '/proc/self/fd';
-
-export type RefusedReason = 'symlink' | 'not_directory' | 'not_file' | 'too_large';
-
-/** A path Forge will not use as asked (the message names it as the sandbox sees it). */
-export class RefusedPathError extends Error {
-  constructor(
-    /** The path as the sandbox sees it. */
-    readonly path: string,
-    readonly reason: RefusedReason,
-    maxBytes?: number,
-  ) {
-    super(`${path} ${explain(reason, maxBytes)}`);
-    this.name = 'RefusedPathError';
-  }
-}
-
-function explain(reason: RefusedReason, maxBytes: number | undefined): string {
-  switch (reason) {
-    case 'symlink':
-      return 'is a symbolic link';
-    case 'not_directory':
-      return 'is not a directory';
-    case 'not_file':
-      return 'is not a regular file';
-    case 'too_large':
-      return `is larger than ${maxBytes} bytes`;
-  }
-}
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_APPEND } = constants;
 
 export interface AgentDirOptions {
   /** The root as the sandbox sees it, for messages (e.g. `/home/agent`); defaults to the host path. */
@@ -71,12 +52,6 @@ export interface DirEntry {
   name: string;
   /** Links, FIFOs, sockets and devices are `other`. */
   type: 'file' | 'directory' | 'other';
-}
-
-interface OpenDir {
-  handle: FileHandle;
-  /** How to name entries in it: `/proc/self/fd/<fd>`, or the checked path without /proc. */
-  path: string;
 }
 
 interface Walk {
@@ -113,7 +88,7 @@ export class AgentDir {
     const { parents, name } = this.#split(rel, false);
     return this.#withWalk(parents, false, async (walk) => {
       if (!walk) return undefined;
-      const handle = await this.#openFile(walk.dir, name, rel, O_RDONLY);
+      const handle = await openFileIn(walk.dir, name, this.shown(rel), O_RDONLY);
       if (!handle) return undefined;
       try {
         const { size } = await handle.stat();
@@ -172,7 +147,7 @@ export class AgentDir {
     const { parents, name } = this.#split(rel, false);
     return this.#withWalk(parents, false, async (walk) => {
       if (!walk) return false;
-      const handle = await this.#openFile(walk.dir, name, rel, O_WRONLY | O_APPEND);
+      const handle = await openFileIn(walk.dir, name, this.shown(rel), O_WRONLY | O_APPEND);
       if (!handle) return false;
       try {
         await handle.writeFile(content, 'utf8');
@@ -233,7 +208,7 @@ export class AgentDir {
   ): Promise<T> {
     const opened: FileHandle[] = [];
     try {
-      const root = await this.#openRoot(create);
+      const root = await openRoot(this.root, create, this.#procFd);
       if (!root) return await work(undefined);
       opened.push(root.handle);
       let owner: Walk['owner'];
@@ -245,7 +220,7 @@ export class AgentDir {
       for (let i = 0; i < parts.length; i++) {
         const name = parts[i]!;
         const rel = parts.slice(0, i + 1).join('/');
-        let next = await this.#openDir(dir, name, rel);
+        let next = await openDirIn(dir, name, this.shown(rel), this.#procFd);
         let made = false;
         if (!next && create) {
           made = await mkdir(join(dir.path, name), { mode: 0o755 }).then(
@@ -255,7 +230,7 @@ export class AgentDir {
               throw error;
             },
           );
-          next = await this.#openDir(dir, name, rel);
+          next = await openDirIn(dir, name, this.shown(rel), this.#procFd);
         }
         if (!next) {
           // Made and gone again before it could be opened: the agent is racing us.
@@ -271,87 +246,8 @@ export class AgentDir {
       for (const handle of opened.reverse()) await handle.close().catch(() => undefined);
     }
   }
-
-  /** The root is the host's own directory: its path is trusted (links in it are the operator's). */
-  async #openRoot(create: boolean): Promise<OpenDir | undefined> {
-    const attempt = () => open(this.root, O_RDONLY | O_DIRECTORY);
-    let handle: FileHandle;
-    try {
-      handle = await attempt();
-    } catch (error) {
-      if (codeOf(error) !== 'ENOENT') throw error;
-      if (!create) return undefined;
-      await mkdir(this.root, { recursive: true });
-      handle = await attempt();
-    }
-    return { handle, path: this.#procFd ? `${PROC_FD}/${handle.fd}` : this.root };
-  }
-
-  /** Directory `name` in `dir`, never through a link; undefined when missing. */
-  async #openDir(dir: OpenDir, name: string, rel: string): Promise<OpenDir | undefined> {
-    const path = join(dir.path, name);
-    let handle: FileHandle;
-    try {
-      handle = await open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK);
-    } catch (error) {
-      const code = codeOf(error);
-      if (code === 'ENOENT') return undefined;
-      if (code === 'ENOTDIR' || code === 'ELOOP') throw await this.#refusal(path, rel, 'not_directory');
-      throw error;
-    }
-    if (!this.#procFd) {
-      // Best effort without openat: the path we checked must still be the directory we opened.
-      const [byPath, byHandle] = await Promise.all([lstat(path).catch(() => undefined), handle.stat()]);
-      if (!byPath || !sameInode(byPath, byHandle)) {
-        await handle.close();
-        throw new RefusedPathError(this.shown(rel), 'symlink');
-      }
-    }
-    return { handle, path: this.#procFd ? `${PROC_FD}/${handle.fd}` : path };
-  }
-
-  /** Regular file `name` in `dir`, opened without following a link or blocking on a FIFO. */
-  async #openFile(dir: OpenDir, name: string, rel: string, flags: number): Promise<FileHandle | undefined> {
-    const path = join(dir.path, name);
-    // lstat first: a device or FIFO is never opened at all.
-    const before = await lstat(path).catch((error: unknown) => {
-      if (codeOf(error) === 'ENOENT') return undefined;
-      throw error;
-    });
-    if (!before) return undefined;
-    if (before.isSymbolicLink()) throw new RefusedPathError(this.shown(rel), 'symlink');
-    if (!before.isFile()) throw new RefusedPathError(this.shown(rel), 'not_file');
-    let handle: FileHandle;
-    try {
-      handle = await open(path, flags | O_NOFOLLOW | O_NONBLOCK);
-    } catch (error) {
-      const code = codeOf(error);
-      if (code === 'ENOENT') return undefined;
-      if (code === 'ELOOP') throw new RefusedPathError(this.shown(rel), 'symlink');
-      throw error;
-    }
-    const after = await handle.stat();
-    if (!after.isFile() || !sameInode(before, after)) {
-      await handle.close();
-      throw new RefusedPathError(this.shown(rel), 'not_file');
-    }
-    return handle;
-  }
-
-  async #refusal(path: string, rel: string, otherwise: RefusedReason): Promise<RefusedPathError> {
-    const st = await lstat(path).catch(() => undefined);
-    return new RefusedPathError(this.shown(rel), st?.isSymbolicLink() ? 'symlink' : otherwise);
-  }
 }
 
 async function own(handle: FileHandle, owner: Walk['owner']): Promise<void> {
   if (owner) await handle.chown(owner.uid, owner.gid);
-}
-
-function sameInode(a: Stats, b: Stats): boolean {
-  return a.dev === b.dev && a.ino === b.ino;
-}
-
-function codeOf(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | undefined)?.code;
 }
