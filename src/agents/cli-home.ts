@@ -1,21 +1,22 @@
 /**
  * Files in a session's per-task home (CLI configuration, Forge's own notes about sessions), written
- * from the host. What Forge creates there takes the home's owner: in a container the CLI runs as
- * another uid than the worker and keeps its state next to its configuration.
+ * from the host. The agent controls the home (it persists across turns), so every access goes
+ * through AgentDir: no link is followed, no FIFO blocks, reads are capped. What Forge creates there
+ * takes the home's owner: in a container the CLI runs as another uid than the worker and keeps its
+ * state next to its configuration.
  */
-import { chown, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, posix, relative, sep } from 'node:path';
+import { join, posix, sep } from 'node:path';
+import { AgentDir } from '../sandbox/safe-fs.js';
 import type { SandboxSession } from '../sandbox/types.js';
 
 type HomeSession = Pick<SandboxSession, 'homeDir' | 'hostHomeDir'>;
 
-/** Host path of `rel` inside the session's home; throws for paths that leave it. */
-export function homePath(session: HomeSession, rel: string): string {
-  const target = join(session.hostHomeDir, rel);
-  const inside = relative(session.hostHomeDir, target);
-  if (!inside || inside.startsWith('..') || inside.startsWith(sep))
-    throw new TypeError(`not a path inside the home: ${rel}`);
-  return target;
+/** Forge's notes and the CLIs' settings are small; a bigger file is not one Forge wrote. */
+export const HOME_FILE_MAX_BYTES = 1024 * 1024;
+
+/** The session's home as a tree the agent controls. */
+export function homeDir(session: HomeSession): AgentDir {
+  return new AgentDir(session.hostHomeDir, { shownAs: session.homeDir, ownLikeRoot: true });
 }
 
 /** Path of `rel` inside the home as the command sees it. */
@@ -23,54 +24,29 @@ export function sandboxHomePath(session: HomeSession, rel: string): string {
   return posix.join(session.homeDir, rel.split(sep).join('/'));
 }
 
-/** Reads a file under the home; undefined when it does not exist. */
-export async function readHomeFile(session: HomeSession, rel: string): Promise<string | undefined> {
-  try {
-    return await readFile(homePath(session, rel), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+/**
+ * Reads a file under the home; undefined when it does not exist. Throws RefusedPathError for a
+ * link, a non-file or a file over `maxBytes`.
+ */
+export function readHomeFile(
+  session: HomeSession,
+  rel: string,
+  maxBytes = HOME_FILE_MAX_BYTES,
+): Promise<string | undefined> {
+  return homeDir(session).read(rel, { maxBytes });
 }
 
-/** Writes a file under the home; the directories it creates and the file are owned like the home. */
+/**
+ * Writes a file under the home (replacing whatever is at the name, never writing through it); the
+ * directories it creates and the file are owned like the home. Returns its host path.
+ */
 export async function writeHomeFile(session: HomeSession, rel: string, content: string): Promise<string> {
-  const target = homePath(session, rel);
-  await ensureHomeDir(session, relative(session.hostHomeDir, dirname(target)));
-  await writeFile(target, content, { mode: 0o644 });
-  await ownLikeHome(session, [target]);
-  return target;
+  await homeDir(session).write(rel, content, { mode: 0o644 });
+  return join(session.hostHomeDir, rel);
 }
 
 /** Creates `rel` (and its parents) under the home; what it creates is owned like the home. */
 export async function ensureHomeDir(session: HomeSession, rel: string): Promise<string> {
-  const root = session.hostHomeDir;
-  await mkdir(root, { recursive: true });
-  if (!rel) return root;
-  const target = homePath(session, rel);
-  const chain: string[] = [];
-  for (let dir = target; dir !== root; dir = dirname(dir)) chain.unshift(dir);
-  const fresh: string[] = [];
-  for (const dir of chain) if (await makeDir(dir)) fresh.push(dir);
-  await ownLikeHome(session, fresh);
-  return target;
-}
-
-/** When the worker runs as root and the home belongs to the sandbox's user, hand `paths` over. */
-async function ownLikeHome(session: HomeSession, paths: string[]): Promise<void> {
-  if (process.getuid?.() !== 0 || paths.length === 0) return;
-  const owner = await stat(session.hostHomeDir);
-  if (owner.uid === 0 && owner.gid === 0) return;
-  for (const path of paths) await chown(path, owner.uid, owner.gid);
-}
-
-/** mkdir of one level; false when it already existed. */
-async function makeDir(dir: string): Promise<boolean> {
-  try {
-    await mkdir(dir);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
+  await homeDir(session).mkdirs(rel);
+  return join(session.hostHomeDir, rel);
 }

@@ -6,8 +6,10 @@
  * words the user can act on. Files in the per-task home are in cli-home.ts.
  */
 import { proxyEnvironment } from '../gateway/env.js';
+import { RefusedPathError } from '../sandbox/safe-fs.js';
 import type { ExecResult } from '../sandbox/types.js';
 import { appendStderr, describeExecEnd, STDERR_TAIL_LINES, Tail } from './command.js';
+import { refusedConfiguration } from './file-notes.js';
 import { type StreamParser, statusIn } from './stream-lines.js';
 import type {
   AgentConclusion,
@@ -87,7 +89,12 @@ export abstract class CliAgent implements AgentRunner {
   async run(input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
     const turn = startCliTurn(this.cli, input, ctx, this.model);
     if ('refused' in turn) return { conclusion: 'failure', error: turn.refused };
-    return this.runTurn(turn, input, ctx);
+    try {
+      return await this.runTurn(turn, input, ctx);
+    } catch (error) {
+      if (!(error instanceof RefusedPathError)) throw error;
+      return { conclusion: 'failure', error: refusedConfiguration(this.cli.subject, error) };
+    }
   }
 
   protected abstract runTurn(turn: CliTurn, input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult>;

@@ -12,7 +12,8 @@
  * - A later turn runs `codex exec … resume <id> -`; a session the home no longer has starts anew.
  *   Codex reports a resumed session's usage as the session's running total, so the runner keeps
  *   each session's last total in `<home>/.forge/codex-usage.json` and reports the difference. (The
- *   agent could edit that file; the gateway's own measurement is what budgets use.)
+ *   agent could edit that file; the gateway's own measurement is what budgets use. A link or FIFO
+ *   planted there is never followed: the totals are then ignored, and the log says so.)
  * - Repository instructions (AGENTS.md) are read by Codex itself from the checkout.
  */
 import { posix } from 'node:path';
@@ -29,6 +30,7 @@ import {
   runCli,
 } from './cli-run.js';
 import { type CodexOutcome, CodexStreamParser } from './codex-stream.js';
+import { bestEffort } from './file-notes.js';
 import { count, isRecord } from './stream-lines.js';
 import type { AgentResult, AgentRunContext, AgentRunInput, ModelAccess, Usage } from './types.js';
 
@@ -55,7 +57,9 @@ export class CodexAgent extends CliAgent {
 
   protected async runTurn(turn: CliTurn, _input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
     await writeHomeFile(ctx.session, posix.join(CODEX_HOME_DIR, 'config.toml'), codexConfig(turn.access));
-    const totals = await readUsageTotals(ctx.session);
+    const totals = await bestEffort(ctx, 'did not read the Codex usage totals', {}, () =>
+      readUsageTotals(ctx.session),
+    );
     const { run, outcome } = await resumeOrStartOver(
       ctx,
       CLI,
@@ -63,7 +67,9 @@ export class CodexAgent extends CliAgent {
       (resume, prompt) => this.#attempt(turn, resume, resume ? totals[resume] : undefined, prompt, ctx),
       isMissingSession,
     );
-    await saveUsageTotal(ctx.session, totals, outcome);
+    await bestEffort(ctx, 'did not save the Codex usage totals', undefined, () =>
+      saveUsageTotal(ctx.session, totals, outcome),
+    );
     return finishCliRun(CLI, run, ctx, outcome);
   }
 
@@ -91,9 +97,10 @@ export class CodexAgent extends CliAgent {
 type UsageTotals = Record<string, Usage>;
 
 async function readUsageTotals(session: AgentRunContext['session']): Promise<UsageTotals> {
+  const text = await readHomeFile(session, CODEX_USAGE_FILE);
   let parsed: unknown;
   try {
-    parsed = JSON.parse((await readHomeFile(session, CODEX_USAGE_FILE)) ?? '{}');
+    parsed = JSON.parse(text ?? '{}');
   } catch {
     return {};
   }

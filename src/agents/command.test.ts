@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -131,6 +131,72 @@ describe('CommandAgent', () => {
     );
     assert.equal(result.conclusion, 'success');
     assert.equal(result.summary, '## Done\n\nFixed it.');
+  });
+
+  describe('a hostile summary file', () => {
+    const SECRET = 'host-secret-7f3a9c';
+    let hostFile: string;
+    before(async () => {
+      hostFile = join(root, 'host-only.txt');
+      await writeFile(hostFile, `${SECRET}\n`, { mode: 0o600 });
+    });
+
+    const cases: Array<[string, () => string, string]> = [
+      [
+        'a link to a host file',
+        () => `ln -s '${join(root, 'host-only.txt')}' "$FORGE_SUMMARY_FILE"`,
+        'is a symbolic link',
+      ],
+      // Read on the host, this would be the worker's own environment, tokens included.
+      [
+        'a link to /proc/self/environ',
+        () => 'ln -s /proc/self/environ "$FORGE_SUMMARY_FILE"',
+        'is a symbolic link',
+      ],
+      [
+        'a FIFO (which would block a plain read forever)',
+        () => 'mkfifo "$FORGE_SUMMARY_FILE"',
+        'is not a regular file',
+      ],
+      ['a directory', () => 'mkdir "$FORGE_SUMMARY_FILE"', 'is not a regular file'],
+    ];
+    for (const [name, plant, why] of cases) {
+      it(`is not read when it is ${name}: the stdout summary is used and the log says why`, async () => {
+        const { result, lines, scratchDir } = await runAgent(`${plant()} && echo the last line`);
+        assert.equal(result.conclusion, 'success', result.error);
+        assert.equal(result.summary, 'the last line');
+        assert.ok(!JSON.stringify({ result, lines }).includes(SECRET), 'nothing of the host file was read');
+        assert.deepEqual(lines.at(-1), [
+          'stderr',
+          `forge: ignored the summary file: ${join(scratchDir, 'summary.md')} ${why}${why === 'is a symbolic link' ? " (Forge never follows links in the agent's directories)" : ''}.`,
+        ]);
+        assert.equal(await readFile(hostFile, 'utf8'), `${SECRET}\n`);
+      });
+    }
+
+    it('a link a setup command left at the prompt file is replaced, never written through', async () => {
+      const before = await stat(hostFile);
+      const session = await sandbox.create({ checkoutDir, homeDir: join(root, 'home'), env: {}, labels: {} });
+      try {
+        await symlink(hostFile, join(session.hostScratchDir, 'prompt.md'));
+        const result = await new CommandAgent({ command: 'cat "$FORGE_PROMPT_FILE"' }).run(
+          { taskId: 't', prompt: 'the real prompt' },
+          {
+            session,
+            signal: new AbortController().signal,
+            timeoutMs: 10_000,
+            onLine: () => undefined,
+            onEvent: () => undefined,
+          },
+        );
+        assert.equal(result.summary, 'the real prompt');
+        assert.ok((await lstat(join(session.hostScratchDir, 'prompt.md'))).isFile());
+      } finally {
+        await session.destroy();
+      }
+      assert.equal(await readFile(hostFile, 'utf8'), `${SECRET}\n`);
+      assert.equal((await stat(hostFile)).mtimeMs, before.mtimeMs);
+    });
   });
 
   it('reports a non-zero exit as failure with the last stderr lines', async () => {

@@ -6,15 +6,17 @@
  * - FORGE_PROMPT       the prompt itself, only when it is under 64 KiB (env overflows beyond that)
  * - FORGE_TASK_ID      the task id
  * - FORGE_MODEL        the requested model, when one was given
- * - FORGE_SUMMARY_FILE where the command may write a summary (PR body); otherwise the last
- *                      non-empty stdout lines are used
+ * - FORGE_SUMMARY_FILE where the command may write a summary (PR body), a regular file (a link
+ *                      is not followed); otherwise the last non-empty stdout lines are used
  * - ANTHROPIC_BASE_URL/ANTHROPIC_API_KEY, OPENAI_BASE_URL/OPENAI_API_KEY,
  *   GOOGLE_GEMINI_BASE_URL/GEMINI_API_KEY  the model gateway with the turn's token, and the
  *                      egress proxy variables — when the worker runs a gateway
  * Exit code 0 means success. It runs in the checkout; Forge commits whatever it changed.
  */
 import { modelEnvironment } from '../gateway/env.js';
+import { RefusedPathError } from '../sandbox/safe-fs.js';
 import type { ExecResult } from '../sandbox/types.js';
+import { bestEffort, refusalText } from './file-notes.js';
 import { readScratchFile, removeScratchFile, scratchFile, writePromptFile } from './prompt-file.js';
 import type { AgentConclusion, AgentResult, AgentRunContext, AgentRunInput, AgentRunner } from './types.js';
 
@@ -45,10 +47,20 @@ export class CommandAgent implements AgentRunner {
 
   async run(input: AgentRunInput, ctx: AgentRunContext): Promise<AgentResult> {
     const { session } = ctx;
-    const promptFile = await writePromptFile(session, input.prompt);
+    let promptFile: Awaited<ReturnType<typeof writePromptFile>>;
+    try {
+      promptFile = await writePromptFile(session, input.prompt);
+    } catch (error) {
+      // A directory a setup command left at the prompt file's name: nothing has run yet.
+      if (!(error instanceof RefusedPathError)) throw error;
+      return {
+        conclusion: 'failure',
+        error: `Forge could not write the prompt file: ${refusalText(error)}.`,
+      };
+    }
     // The scratch dir is per turn, but a session may run more than one command: never report a
-    // summary an earlier command left behind.
-    await removeScratchFile(session, SUMMARY_FILE_NAME);
+    // summary an earlier command left behind. (A directory there is refused when read.)
+    await removeScratchFile(session, SUMMARY_FILE_NAME).catch(() => undefined);
 
     const env: Record<string, string> = {
       // The turn's gateway token under each provider's standard names (never a real key).
@@ -76,7 +88,12 @@ export class CommandAgent implements AgentRunner {
       },
     });
 
-    const fromFile = (await readScratchFile(session, SUMMARY_FILE_NAME, SUMMARY_FILE_MAX_BYTES))?.trim();
+    // A link (to /proc/self/environ, another task's checkout …), a FIFO or a directory is ignored.
+    const fromFile = (
+      await bestEffort(ctx, 'ignored the summary file', undefined, () =>
+        readScratchFile(session, SUMMARY_FILE_NAME, SUMMARY_FILE_MAX_BYTES),
+      )
+    )?.trim();
     const summary = fromFile || summarizeLastLines(stdoutTail.lines) || undefined;
     if (summary) ctx.onEvent({ type: 'summary', text: summary });
 

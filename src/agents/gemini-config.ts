@@ -12,7 +12,9 @@
  */
 import type { SandboxSession } from '../sandbox/types.js';
 import { readHomeFile, writeHomeFile } from './cli-home.js';
+import { bestEffort } from './file-notes.js';
 import { isRecord, type JsonRecord } from './stream-lines.js';
+import type { AgentRunContext } from './types.js';
 
 export const GEMINI_SETTINGS_FILE = '.gemini/settings.json';
 export const GEMINI_CONTEXT_FILES = ['GEMINI.md', 'AGENTS.md'] as const;
@@ -40,8 +42,21 @@ function merge(base: JsonRecord, over: JsonRecord): JsonRecord {
   return out;
 }
 
-export async function writeGeminiSettings(session: SandboxSession): Promise<void> {
-  const text = await readHomeFile(session, GEMINI_SETTINGS_FILE);
+/**
+ * Writes `settings.json` with Forge's keys over the file's own. A file Forge will not read (a link,
+ * a FIFO, something huge) is replaced, never followed, and the log says so; a link among its
+ * directories throws RefusedPathError (the CLI must not run with settings Forge could not write).
+ */
+export async function writeGeminiSettings(
+  session: SandboxSession,
+  ctx?: Pick<AgentRunContext, 'onLine'>,
+): Promise<void> {
+  const text = await bestEffort(
+    ctx ?? { onLine: () => undefined },
+    'did not read the existing Gemini CLI settings',
+    undefined,
+    () => readHomeFile(session, GEMINI_SETTINGS_FILE),
+  );
   let existing: unknown;
   try {
     existing = text ? JSON.parse(text) : undefined;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -174,7 +174,8 @@ describe('prepareGeminiResume', () => {
     assert.equal(text.split('\n').filter(Boolean).length, LOG.split('\n').filter(Boolean).length + 1);
     assert.equal((await prepareGeminiResume(session('/workspace'), SESSION_ID)).kind, 'resume');
     assert.equal(await readFile(file, 'utf8'), text, 'the second time there is nothing to repair');
-    assert.equal(await repairSessionFile(file), false);
+    const rel = `.gemini/tmp/checkout/chats/session-2026-01-01T00-00-${SESSION_ID.slice(0, 8)}.jsonl`;
+    assert.equal(await repairSessionFile(session('/workspace'), rel), false);
   });
 
   it('imports the session file (as the CLI sees it) from another checkout path', async () => {
@@ -188,6 +189,33 @@ describe('prepareGeminiResume', () => {
       repaired: false,
     });
     assert.equal((await prepareGeminiResume(session('/never-seen'), SESSION_ID)).kind, 'import');
+  });
+
+  it('neither reads nor repairs a session log the agent replaced with a link to a host file', async () => {
+    const hostile = await mkdtemp(join(tmpdir(), 'forge-gemini-hostile-'));
+    try {
+      // The host file holds a log that needs repair: following the link would append to it.
+      const hostFile = join(hostile, 'host-file.jsonl');
+      await writeFile(hostFile, LOG, { mode: 0o600 });
+      const before = await stat(hostFile);
+      const chatsDir = join(hostile, 'home', '.gemini', 'tmp', 'checkout', 'chats');
+      await mkdir(chatsDir, { recursive: true });
+      const name = `session-2026-01-01T00-00-${SESSION_ID.slice(0, 8)}.jsonl`;
+      await symlink(hostFile, join(chatsDir, name));
+      const result = await prepareGeminiResume(
+        { ...session('/workspace'), hostHomeDir: join(hostile, 'home') },
+        SESSION_ID,
+      );
+      assert.deepEqual(result, {
+        kind: 'fresh',
+        args: [],
+        why: `could not be read: /home/agent/.gemini/tmp/checkout/chats/${name} is a symbolic link (Forge never follows links in the agent's directories)`,
+      });
+      assert.equal(await readFile(hostFile, 'utf8'), LOG, 'no repair record was appended through the link');
+      assert.equal((await stat(hostFile)).mtimeMs, before.mtimeMs);
+    } finally {
+      await rm(hostile, { recursive: true, force: true });
+    }
   });
 
   it('starts fresh, saying so, when the session is gone', async () => {

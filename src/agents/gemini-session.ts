@@ -16,15 +16,20 @@
  * Every resume also saves the doubled history back. The repair appends one `$set` of the messages
  * with the extra copies dropped — the same kind of record the CLI writes itself.
  */
-import { appendFile, readdir, readFile } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { posix } from 'node:path';
 import type { SandboxSession } from '../sandbox/types.js';
-import { homePath, readHomeFile, sandboxHomePath } from './cli-home.js';
+import { homeDir, readHomeFile, sandboxHomePath } from './cli-home.js';
+import { refusalText } from './file-notes.js';
 import { isRecord, type JsonRecord } from './stream-lines.js';
 
+/** Session logs hold whole tool results; a bigger one is not read (the turn starts a new session). */
+export const GEMINI_SESSION_MAX_BYTES = 64 * 1024 * 1024;
+
+type HomeSession = Pick<SandboxSession, 'homeDir' | 'hostHomeDir'>;
+
 export interface GeminiSessionFile {
-  /** Host path of the session log. */
-  hostPath: string;
+  /** The session log's path relative to the home. */
+  rel: string;
   /** The same file as the CLI sees it. */
   path: string;
   /** The project directory (short id) it is filed under. */
@@ -43,62 +48,81 @@ export async function prepareGeminiResume(session: SandboxSession, sessionId: st
   if (!file) {
     return { kind: 'fresh', args: [], why: "is no longer in the task's home" };
   }
-  const repaired = await repairSessionFile(file.hostPath);
+  if ('refused' in file) {
+    return { kind: 'fresh', args: [], why: `could not be read: ${file.refused}` };
+  }
+  const repaired = await repairSessionFile(session, file.rel);
   const current = await projectOf(session, session.workdir);
   if (current === file.project) return { kind: 'resume', args: ['--resume', sessionId], repaired };
   return { kind: 'import', args: ['--session-file', file.path], repaired };
 }
 
-/** The session log of `sessionId` under the home, if any. */
+/**
+ * The session log of `sessionId` under the home, if any; `refused` says why a candidate (or the
+ * directories holding them) was not read when no readable one was found.
+ */
 export async function findGeminiSession(
-  session: SandboxSession,
+  session: HomeSession,
   sessionId: string,
-): Promise<GeminiSessionFile | undefined> {
-  const tmp = homePath(session, '.gemini/tmp');
-  const projects = await readdir(tmp, { withFileTypes: true }).catch(() => []);
+): Promise<GeminiSessionFile | { refused: string } | undefined> {
+  const home = homeDir(session);
   const suffixes = [`-${sessionId.slice(0, 8)}.jsonl`, `-${sessionId.slice(0, 8)}.json`];
-  for (const project of projects) {
-    if (!project.isDirectory()) continue;
-    const chats = join(tmp, project.name, 'chats');
-    const names = await readdir(chats).catch(() => [] as string[]);
-    for (const name of names
+  let refused: string | undefined;
+  const list = (rel: string) =>
+    home.list(rel).catch((error: unknown) => {
+      refused ??= refusalText(error);
+      return [];
+    });
+  for (const project of await list('.gemini/tmp')) {
+    if (project.type !== 'directory') continue;
+    const chats = posix.join('.gemini/tmp', project.name, 'chats');
+    const names = (await list(chats))
+      .map((entry) => entry.name)
       .filter((n) => n.startsWith('session-') && suffixes.some((s) => n.endsWith(s)))
-      .sort()) {
-      const hostPath = join(chats, name);
-      const log = loadSessionLog(await readFile(hostPath, 'utf8').catch(() => ''));
-      if (log.sessionId === sessionId) {
-        return {
-          hostPath,
-          path: sandboxHomePath(session, posix.join('.gemini/tmp', project.name, 'chats', name)),
-          project: project.name,
-        };
+      .sort();
+    for (const name of names) {
+      const rel = posix.join(chats, name);
+      const text = await home.read(rel, { maxBytes: GEMINI_SESSION_MAX_BYTES }).catch((error: unknown) => {
+        refused ??= refusalText(error);
+        return undefined;
+      });
+      if (text !== undefined && loadSessionLog(text).sessionId === sessionId) {
+        return { rel, path: sandboxHomePath(session, rel), project: project.name };
       }
     }
   }
-  return undefined;
+  return refused ? { refused } : undefined;
 }
 
 /** The project short id Gemini CLI has registered for `dir` (as the CLI sees it), if any. */
-export async function projectOf(session: SandboxSession, dir: string): Promise<string | undefined> {
-  const text = await readHomeFile(session, '.gemini/projects.json');
-  if (!text) return undefined;
+export async function projectOf(session: HomeSession, dir: string): Promise<string | undefined> {
   try {
+    const text = await readHomeFile(session, '.gemini/projects.json');
+    if (!text) return undefined;
     const registry: unknown = JSON.parse(text);
     const projects = isRecord(registry) && isRecord(registry.projects) ? registry.projects : {};
     const id = projects[posix.normalize(dir).replace(/(.)\/$/, '$1')];
     return typeof id === 'string' ? id : undefined;
   } catch {
+    // Garbage, a link or a FIFO: the session is imported by file instead of resumed by id.
     return undefined;
   }
 }
 
-/** Appends the repairing record when the log would replay tool results twice; true if it did. */
-export async function repairSessionFile(hostPath: string): Promise<boolean> {
-  const text = await readFile(hostPath, 'utf8');
-  const record = repairRecord(text);
-  if (!record) return false;
-  await appendFile(hostPath, `${text.endsWith('\n') || !text ? '' : '\n'}${record}\n`);
-  return true;
+/**
+ * Appends the repairing record when the log (`rel` under the home) would replay tool results
+ * twice; true if it did. Best effort: a log the agent swapped meanwhile is left alone.
+ */
+export async function repairSessionFile(session: HomeSession, rel: string): Promise<boolean> {
+  const home = homeDir(session);
+  try {
+    const text = await home.read(rel, { maxBytes: GEMINI_SESSION_MAX_BYTES });
+    const record = text === undefined ? undefined : repairRecord(text);
+    if (!record) return false;
+    return await home.append(rel, `${text!.endsWith('\n') || !text ? '' : '\n'}${record}\n`);
+  } catch {
+    return false;
+  }
 }
 
 /** The `$set` line that drops replayed duplicates, or undefined when the log is clean. */

@@ -51,7 +51,7 @@ export class GeminiAgent extends CliAgent {
     const { model, access } = turn;
     const { session } = ctx;
 
-    await writeGeminiSettings(session);
+    await writeGeminiSettings(session, ctx);
     const resume = turn.resume ? await prepareGeminiResume(session, turn.resume) : undefined;
     if (turn.resume && resume?.kind === 'fresh') startFreshSession(ctx, CLI, turn.resume, resume.why);
 

@@ -7,10 +7,10 @@
  * back (`opencode export` / `opencode import`, same id) before resuming. The Docker sandbox mounts
  * the checkout at a fixed path, so there this costs nothing.
  */
-import { readFile, writeFile } from 'node:fs/promises';
 import type { SandboxSession } from '../sandbox/types.js';
 import { readHomeFile, writeHomeFile } from './cli-home.js';
-import { scratchFile } from './prompt-file.js';
+import { bestEffort, refusalText } from './file-notes.js';
+import { scratchDir, scratchFile } from './prompt-file.js';
 import { isRecord } from './stream-lines.js';
 import type { AgentRunContext } from './types.js';
 
@@ -18,6 +18,8 @@ import type { AgentRunContext } from './types.js';
 export const OPENCODE_SESSIONS_FILE = '.forge/opencode-sessions.json';
 const EXPORT_FILE = 'opencode-session.json';
 const MOVE_TIMEOUT_MS = 120_000;
+/** An export holds the whole conversation, tool results included. */
+export const OPENCODE_EXPORT_MAX_BYTES = 64 * 1024 * 1024;
 
 export type OpenCodeResume =
   | { kind: 'resume'; moved: boolean }
@@ -29,7 +31,7 @@ export async function prepareOpenCodeResume(
   options: { executable: string; sessionId: string; env: Record<string, string> },
 ): Promise<OpenCodeResume> {
   const { session } = ctx;
-  const known = await sessionDirectories(session);
+  const known = await sessionDirectories(session, ctx);
   if (known[options.sessionId] === session.workdir) return { kind: 'resume', moved: false };
 
   const file = scratchFile(session, EXPORT_FILE);
@@ -41,30 +43,53 @@ export async function prepareOpenCodeResume(
     options.sessionId,
     file.path,
   ]);
-  const data = exported ? await readJson(file.hostPath) : undefined;
+  let data: unknown;
+  try {
+    data = exported ? await readJson(session, EXPORT_FILE) : undefined;
+  } catch (error) {
+    return { kind: 'fresh', why: `could not be read back from its export: ${refusalText(error)}` };
+  }
   const info = isRecord(data) && isRecord(data.info) ? data.info : undefined;
   if (!info || info.id !== options.sessionId) {
     return { kind: 'fresh', why: "is no longer in the task's home" };
   }
   if (info.directory === session.workdir) return { kind: 'resume', moved: false };
   info.directory = session.workdir;
-  await writeFile(file.hostPath, JSON.stringify(data));
+  try {
+    await scratchDir(session).write(EXPORT_FILE, JSON.stringify(data));
+  } catch (error) {
+    return { kind: 'fresh', why: `could not be moved to this turn's checkout: ${refusalText(error)}` };
+  }
   if (!(await step(ctx, options.env, [options.executable, 'import', file.path]))) {
     return { kind: 'fresh', why: "could not be moved to this turn's checkout" };
   }
   return { kind: 'resume', moved: true };
 }
 
-/** Records that `sessionId` now lives in this turn's checkout. */
-export async function rememberOpenCodeSession(session: SandboxSession, sessionId: string): Promise<void> {
-  const known = await sessionDirectories(session);
+/**
+ * Records that `sessionId` now lives in this turn's checkout. Never throws (the agent has run): a
+ * record Forge cannot use is skipped, and the log says why when `ctx` is given.
+ */
+export async function rememberOpenCodeSession(
+  session: SandboxSession,
+  sessionId: string,
+  ctx: Pick<AgentRunContext, 'onLine'> = { onLine: () => undefined },
+): Promise<void> {
+  const known = await sessionDirectories(session, ctx);
   if (known[sessionId] === session.workdir) return;
   known[sessionId] = session.workdir;
-  await writeHomeFile(session, OPENCODE_SESSIONS_FILE, `${JSON.stringify(known, null, 2)}\n`);
+  await bestEffort<unknown>(ctx, 'did not record where the OpenCode session lives', undefined, () =>
+    writeHomeFile(session, OPENCODE_SESSIONS_FILE, `${JSON.stringify(known, null, 2)}\n`),
+  );
 }
 
-async function sessionDirectories(session: SandboxSession): Promise<Record<string, string>> {
-  const text = await readHomeFile(session, OPENCODE_SESSIONS_FILE);
+async function sessionDirectories(
+  session: SandboxSession,
+  ctx: Pick<AgentRunContext, 'onLine'>,
+): Promise<Record<string, string>> {
+  const text = await bestEffort(ctx, 'did not read where OpenCode sessions live', undefined, () =>
+    readHomeFile(session, OPENCODE_SESSIONS_FILE),
+  );
   try {
     const value: unknown = text ? JSON.parse(text) : {};
     if (!isRecord(value)) return {};
@@ -86,9 +111,11 @@ async function step(ctx: AgentRunContext, env: Record<string, string>, argv: str
   return result.end === 'exited' && result.exitCode === 0;
 }
 
-async function readJson(path: string): Promise<unknown> {
+/** The export's JSON; undefined when missing or not JSON. Throws for a link, a FIFO, a huge file. */
+async function readJson(session: SandboxSession, name: string): Promise<unknown> {
+  const text = await scratchDir(session).read(name, { maxBytes: OPENCODE_EXPORT_MAX_BYTES });
   try {
-    return JSON.parse(await readFile(path, 'utf8'));
+    return text === undefined ? undefined : JSON.parse(text);
   } catch {
     return undefined;
   }

@@ -98,7 +98,7 @@ export class OpenCodeAgent extends CliAgent {
 
     const outcome = parser.outcome();
     if (outcome.sessionId && SESSION_ID.test(outcome.sessionId))
-      await rememberOpenCodeSession(session, outcome.sessionId);
+      await rememberOpenCodeSession(session, outcome.sessionId, ctx);
     return finishCliRun(CLI, run, ctx, outcome);
   }
 }

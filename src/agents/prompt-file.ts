@@ -3,17 +3,26 @@
  * env overflow at ~128 KiB; the host writes through `hostScratchDir`, the command reads through
  * `scratchDir` (the same directory as the sandbox sees it).
  */
-import { open, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { AgentDir } from '../sandbox/safe-fs.js';
 import type { SandboxSession } from '../sandbox/types.js';
 
 export const PROMPT_FILE_NAME = 'prompt.md';
 
 export interface ScratchFile {
-  /** Path on the host (for Forge to read or write). */
+  /** Path on the host (for messages and tests; Forge itself goes through scratchDir). */
   hostPath: string;
   /** Path inside the sandbox (for the command). */
   path: string;
+}
+
+/**
+ * The session's scratch directory as a tree the agent controls: anything in it may be a link, a
+ * FIFO or huge (a setup command or a background process put it there), so Forge never follows,
+ * blocks on or reads it whole.
+ */
+export function scratchDir(session: SandboxSession): AgentDir {
+  return new AgentDir(session.hostScratchDir, { shownAs: session.scratchDir });
 }
 
 /** Where `name` lives in the session's scratch directory, on both sides. */
@@ -25,47 +34,39 @@ export function scratchFile(session: SandboxSession, name: string): ScratchFile 
   return { hostPath: join(session.hostScratchDir, name), path: posix.join(session.scratchDir, name) };
 }
 
-/** Writes the full prompt to `<scratch>/<name>` and returns both paths. */
+/**
+ * Writes the full prompt to `<scratch>/<name>` and returns both paths. Whatever was at the name is
+ * replaced, never written through; a directory there throws RefusedPathError.
+ */
 export async function writePromptFile(
   session: SandboxSession,
   prompt: string,
   name = PROMPT_FILE_NAME,
 ): Promise<ScratchFile> {
   const file = scratchFile(session, name);
-  await writeFile(file.hostPath, prompt, 'utf8');
+  await scratchDir(session).write(name, prompt, { mode: 0o644 });
   return file;
 }
 
 /**
  * Reads a file the command left in scratch; undefined when absent. At most `maxBytes` are read so a
- * runaway agent cannot hand us an arbitrarily large "summary".
+ * runaway agent cannot hand us an arbitrarily large "summary". Throws RefusedPathError for a link
+ * or anything but a regular file.
  */
 export async function readScratchFile(
   session: SandboxSession,
   name: string,
   maxBytes = 256 * 1024,
 ): Promise<string | undefined> {
-  const { hostPath } = scratchFile(session, name);
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(hostPath, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  try {
-    const buf = Buffer.alloc(maxBytes);
-    const { bytesRead } = await handle.read(buf, 0, maxBytes, 0);
-    return buf.subarray(0, bytesRead).toString('utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
-    throw error;
-  } finally {
-    await handle.close();
-  }
+  scratchFile(session, name);
+  return scratchDir(session).read(name, { maxBytes, truncate: true });
 }
 
-/** Removes a scratch file (e.g. a stale summary from an earlier command in the same session). */
+/**
+ * Removes a scratch file (e.g. a stale summary from an earlier command in the same session); a link
+ * is removed, not what it points to. Throws RefusedPathError for a directory.
+ */
 export async function removeScratchFile(session: SandboxSession, name: string): Promise<void> {
-  await rm(scratchFile(session, name).hostPath, { force: true });
+  scratchFile(session, name);
+  await scratchDir(session).remove(name);
 }

@@ -89,6 +89,16 @@ describe('built-in token shapes', () => {
       'redis://default:pa55word@redis:6379',
       `redis://default:${REDACTED}@redis:6379`,
     ],
+    [
+      'URL credentials with an empty user',
+      'REDIS_URL=redis://:pa55word@redis:6379/0',
+      `REDIS_URL=redis://:${REDACTED}@redis:6379/0`,
+    ],
+    [
+      'URL credentials with an empty user, in a list of URLs',
+      'rediss://:s3cret-pw@a:6380,amqp://:other-pw@b/vhost',
+      `rediss://:${REDACTED}@a:6380,amqp://:${REDACTED}@b/vhost`,
+    ],
     ['JWT', `jwt eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiIxMjMifQ.${'sig_-'.repeat(10)} end`, `jwt ${REDACTED} end`],
   ];
   for (const [name, input, expected] of cases) {
@@ -111,6 +121,7 @@ describe('built-in token shapes', () => {
       'task-runner finished in 3s; disk-usage ok',
       'the token was refreshed',
       'https://github.com/o/r/pull/1 and http://localhost:3000/path',
+      'http://:8080/health and ssh://git@example.com/o/r.git',
       'Bearer of bad news',
       'public certificate: -----BEGIN CERTIFICATE-----',
       'sk-short',

@@ -32,8 +32,9 @@ const BUILT_IN: readonly string[] = [
   // Authorization headers in any serialisation: `Authorization: token x`, `"authorization":"Bearer x"`.
   String.raw`(\bauthorization["']?\s{0,4}[:=]\s{0,4}["']?(?:bearer|token|basic)\s{1,4})[^\s"',;]+`,
   String.raw`(\bbearer\s{1,4})[A-Za-z0-9._~+/\-]{8,}=*`,
-  // Credentials in URLs: keep the scheme and user (often just `x-access-token`), drop the password.
-  String.raw`(\b[a-z][a-z0-9+.\-]{0,15}://[^\s/@:]{1,200}:)[^\s/@]{1,2000}(?=@)`,
+  // Credentials in URLs: keep the scheme and user (often just `x-access-token`, or none at all as in
+  // `redis://:password@host`), drop the password.
+  String.raw`(\b[a-z][a-z0-9+.\-]{0,15}://[^\s/@:]{0,200}:)[^\s/@]{1,2000}(?=@)`,
 ];
 
 /** Log-object keys whose string values are secret whatever they look like. */

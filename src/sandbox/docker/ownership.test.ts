@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,22 @@ describe('handOver', { skip: isRoot ? false : 'needs root to chown' }, () => {
     assert.equal((await lstat(join(tree, 'link-out'))).uid, 1000, 'the link itself');
     assert.equal((await stat(outside)).uid, 0, 'the link target is untouched');
     assert.equal((await stat(root)).uid, 0, 'the linked directory is untouched');
+  });
+
+  test('hands over a FIFO without opening it, and never a FIFO a link points to', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'forge-own-'));
+    dirs.push(root);
+    const hostFifo = join(root, 'host-fifo');
+    execFileSync('mkfifo', [hostFifo]);
+    const tree = join(root, 'home');
+    await mkdir(tree);
+    execFileSync('mkfifo', [join(tree, 'fifo')]);
+    await symlink(hostFifo, join(tree, 'fifo-link'));
+    // An open() of either FIFO would block until a writer came: this resolving is the proof.
+    await handOver([tree], agent, 'chown');
+    assert.equal((await lstat(join(tree, 'fifo'))).uid, 1000);
+    assert.equal((await lstat(join(tree, 'fifo-link'))).uid, 1000);
+    assert.equal((await stat(hostFifo)).uid, 0, 'the FIFO outside is untouched');
   });
 
   test('leaves files someone else owns alone (only the worker’s own files change hands)', async () => {

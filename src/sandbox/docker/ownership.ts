@@ -4,9 +4,11 @@
  *
  * This runs while an agent that may be hostile can still change the tree (a background process of
  * an earlier command), so it must not follow a symlink swapped in mid-walk: GNU `chown -R -P`
- * walks with openat()/fchownat(AT_SYMLINK_NOFOLLOW) relative to directory descriptors, and with
- * `--from` it changes only what still belongs to the worker, through an O_NOFOLLOW descriptor. A
- * hand-written recursive chown by path in Node would be open to exactly that race.
+ * walks with openat() relative to directory descriptors and changes each entry with
+ * fchownat(AT_SYMLINK_NOFOLLOW) on its name (never opening it, so a FIFO or device cannot block
+ * or trigger anything); `--from` picks what belongs to the worker by the walk's lstat. An entry
+ * swapped in after that lstat is changed itself, never what it points to. A hand-written recursive
+ * chown by path in Node would be open to exactly the race this avoids.
  */
 import { spawn } from 'node:child_process';
 import { SandboxError } from '../types.js';
