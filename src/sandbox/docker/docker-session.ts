@@ -260,7 +260,9 @@ export class DockerSandboxSession implements SandboxSession {
     if (running.length > 0) await this.#stopContainer();
     const failure = await removeContainer(container);
     await atMost(Promise.all(running.map((r) => r.done)), 5_000);
-    await rm(this.hostScratchDir, { recursive: true, force: true });
+    // Only once the container is gone: a path-based recursive rm racing a live agent that swaps a
+    // directory for a link could delete host files. Otherwise the reaper removes both later.
+    if (failure === undefined) await rm(this.hostScratchDir, { recursive: true, force: true });
     this.#init.onDestroyed();
     if (failure !== undefined) {
       if (isConnectionError(failure)) throw engineUnreachable(docker, failure);
