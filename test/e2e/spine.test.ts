@@ -164,68 +164,6 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     assert.match(sticky!.body, /without changing any file, so there is no new commit and no pull request/);
   });
 
-  test('/forge stop mid-turn pushes a WIP commit and ends the turn cancelled', async () => {
-    const issue = h.newIssue('Long job');
-    await h.comment({ number: issue, body: '/forge a long job [slow:30]' });
-    await waitFor(
-      async () => (await h.forge.store.findByNumber(REPO_REF, issue))?.turns[0]?.state === 'running',
-      15_000,
-    );
-    await waitFor(async () => {
-      const task = await h.forge.store.findByNumber(REPO_REF, issue);
-      return (await h.forge.store.events(task!.id)).some((e) => e.text.includes('working… 3'));
-    }, 15_000);
-    const started = Date.now();
-    await h.comment({ number: issue, body: '/forge stop' });
-    const task = await h.settled(issue, 1, 20_000);
-    assert.ok(Date.now() - started < 15_000, 'stopped well before the agent would have finished');
-    const turn = task.turns[0]!;
-    assert.equal(turn.state, 'cancelled');
-    assert.equal(turn.endReason, 'stopped');
-    assert.ok(turn.commitSha);
-    const [commit] = await h.git.log(`${REPO}.git`, task.branch!, 1);
-    assert.equal(commit!.sha, turn.commitSha);
-    assert.match(commit!.message, /^WIP: a long job/);
-    assert.equal(await h.git.fileAt(`${REPO}.git`, task.branch!, 'CHANGES.md'), '- a long job [slow:30]\n');
-    const check = h.github.checkRuns(REPO).find((c) => c.headSha === turn.commitSha);
-    assert.equal(check?.conclusion, 'cancelled');
-  });
-
-  test('a comment while a turn runs is queued, answered with its place in line, and runs next', async () => {
-    const issue = h.newIssue('Queue me');
-    await h.comment({ number: issue, body: '/forge first, slowly [slow:3]' });
-    await waitFor(
-      async () => (await h.forge.store.findByNumber(REPO_REF, issue))?.turns[0]?.state === 'running',
-      15_000,
-    );
-    await h.comment({ number: issue, body: '/forge second' });
-    await h.comment({ number: issue, body: '/forge third' });
-    await waitFor(
-      () => h.github.comments(REPO, issue).filter((c) => /Queued as turn \d/.test(c.body)).length === 2,
-      20_000,
-    );
-    const notes = h.github
-      .comments(REPO, issue)
-      .filter((c) => /Queued as turn/.test(c.body))
-      .map((c) => c.body);
-    assert.match(notes[0]!, /Queued as turn 2 of this task, behind 1 other turn/);
-    assert.match(notes[1]!, /Queued as turn 3 of this task, behind 2 other turns/);
-    const task = await h.settled(issue, 3, 60_000);
-    assert.deepEqual(
-      task.turns.map((t) => t.state),
-      ['completed', 'completed', 'completed'],
-      'nothing was cancelled',
-    );
-    const [t1, t2, t3] = task.turns;
-    assert.ok(Date.parse(t2!.startedAt!) >= Date.parse(t1!.finishedAt!), 'turn 2 started after turn 1 ended');
-    assert.ok(Date.parse(t3!.startedAt!) >= Date.parse(t2!.finishedAt!), 'turn 3 started after turn 2 ended');
-    assert.equal(
-      await h.git.fileAt(`${REPO}.git`, task.branch!, 'CHANGES.md'),
-      '- first, slowly [slow:3]\n- second\n- third\n',
-      'each turn built on the previous one, in order',
-    );
-  });
-
   test('hidden text in comments and the issue never reaches the agent', async () => {
     const issue = h.github.addIssue(REPO, {
       title: 'Hidden\u200b things',
