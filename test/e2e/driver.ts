@@ -84,12 +84,17 @@ export type StartDriver = (options?: DriverOptions) => Promise<ForgeDriver>;
  */
 export function useDriver(
   start: StartDriver,
-  options: DriverOptions & { before?: () => Promise<void>; extraChecks?: () => void } = {},
+  options: {
+    /** Forge's environment, computed after `before` (which may start what it points at). */
+    env?: () => Record<string, string>;
+    before?: () => Promise<void>;
+    extraChecks?: () => void;
+  } = {},
 ): () => ForgeDriver {
   let d: ForgeDriver | undefined;
   before(async () => {
     await options.before?.();
-    d = await start(options.env ? { env: options.env } : {});
+    d = await start(options.env ? { env: options.env() } : {});
   });
   after(async () => {
     await d?.close();

@@ -51,15 +51,53 @@ export const TURN_SCENARIOS: Scenario[] = [
         d.checks(turn.commitSha).map((c) => c.state),
         ['cancelled'],
       );
+      const cr = d.changeRequests().find((c) => c.branch === task.branch);
+      assert.ok(cr, 'the unfinished work is on a change request');
+      assert.equal(cr.draft, true, 'as a draft');
+    },
+  },
+  {
+    name: '/forge stop on the change request stops its turn; the WIP commit is pushed to its branch',
+    async run(d) {
+      const { task: first, cr } = await withChangeRequest(d, 'Stop on the change request');
+      const at = onChangeRequest(cr);
+      await d.ask(at, '/forge more work [slow:30]');
+      await working(d, at, 2);
+      await d.ask(at, '/forge stop', 'maya');
+      const task = await d.settled(at, 2, 20_000);
+      const turn = task.turns[1]!;
+      assert.equal(turn.state, 'cancelled');
+      assert.equal(turn.endReason, 'stopped');
+      assert.ok(turn.commitSha);
+      const log = await d.git.log(d.gitRepo, first.branch!, 2);
+      assert.deepEqual(
+        log.map((c) => c.sha),
+        [turn.commitSha, first.turns[0]!.commitSha],
+        'the WIP commit is on the change request, on top of the first turn',
+      );
+      assert.match(log[0]!.message, /^WIP: more work/);
+      assert.equal(
+        await d.git.fileAt(d.gitRepo, first.branch!, 'CHANGES.md'),
+        '- first change\n- more work [slow:30]\n',
+      );
+      assert.deepEqual(
+        d.checks(turn.commitSha).map((c) => c.state),
+        ['cancelled'],
+      );
+      assert.match(d.sticky(at, task.id)?.body ?? '', /`\/forge continue`/);
+      assert.equal(d.changeRequests().filter((c) => c.branch === first.branch).length, 1, 'still one');
     },
   },
   {
     name: 'a comment while a turn runs is queued, answered with its place in line, and runs next',
     async run(d) {
       const at = onIssue(d.newIssue('Queue me'));
-      await d.ask(at, '/forge first, slowly [slow:3]');
+      await d.ask(at, '/forge first, slowly [slow:5]');
       await waitFor(async () => (await d.find(at))?.turns[0]?.state === 'running', 15_000);
       const second = await d.ask(at, '/forge second');
+      // Event jobs are triaged concurrently (and forges do not promise webhooks in order), so two
+      // comments a few milliseconds apart may swap; people comment seconds apart.
+      await waitFor(async () => (await d.find(at))?.turns.length === 2, 15_000, { what: 'turn 2' });
       const third = await d.ask(at, '/forge third');
       await waitFor(
         () => d.comments(at).filter((c) => /Queued as turn \d/.test(c.body)).length === 2,
@@ -91,7 +129,7 @@ export const TURN_SCENARIOS: Scenario[] = [
       );
       assert.equal(
         await d.git.fileAt(d.gitRepo, task.branch!, 'CHANGES.md'),
-        '- first, slowly [slow:3]\n- second\n- third\n',
+        '- first, slowly [slow:5]\n- second\n- third\n',
         'each turn built on the previous one, in order',
       );
     },
@@ -158,6 +196,8 @@ export const TURN_SCENARIOS: Scenario[] = [
       await d.ask(at, '/forge slow one [slow:20]');
       await working(d, at, 2, 2);
       await d.ask(at, '/forge then the docs', 'maya');
+      // Taken one after the other, as in the queue scenario above.
+      await waitFor(async () => (await d.find(at))?.turns.length === 3, 10_000, { what: 'turn 3' });
       await d.ask(at, '/forge and the changelog');
       await waitFor(async () => (await d.find(at))?.turns.length === 4, 10_000);
       await d.ask(at, '/forge status');
