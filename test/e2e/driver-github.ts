@@ -1,6 +1,6 @@
 import type { CheckRunState } from '../kit/fake-github/state.js';
 import type { CheckView, DriverOptions, ForgeDriver } from './driver.js';
-import { type Harness, type HarnessOptions, REPO, REPO_REF, startHarness } from './harness.js';
+import { type Harness, type HarnessOptions, REPO, REPO_REF, SECRET, startHarness } from './harness.js';
 
 /** The bot user the fake GitHub App comments as. */
 const BOT = 'forge-test[bot]';
@@ -56,6 +56,11 @@ export function githubDriver(h: Harness): GitHubDriver {
         .filter((c) => c.headSha === sha)
         .map((c) => ({ name: c.name, state: checkState(c) })),
     closeChangeRequest: (number, merged) => h.closePull(number, merged),
+    secrets: () => [
+      SECRET,
+      h.github.privateKeyPem.split('\n')[1]!,
+      ...h.github.issuedTokens().map((t) => t.token),
+    ],
     quiet: () => h.quiet(),
     assertNoViolations: () => h.github.assertNoViolations(),
     close: () => h.close(),

@@ -2,6 +2,7 @@ import type { CommitStatus } from '../kit/fake-gitlab/state.js';
 import type { CheckView, DriverOptions, ForgeDriver, Where } from './driver.js';
 import {
   GITLAB_REF,
+  GITLAB_SECRET,
   type GitLabHarness,
   type GitLabHarnessOptions,
   PROJECT,
@@ -72,6 +73,8 @@ export function gitlabDriver(h: GitLabHarness): GitLabDriver {
         .filter((s) => s.sha === sha)
         .map((s) => ({ name: s.name, state: STATES[s.status] })),
     closeChangeRequest: (number, merged) => h.closeMergeRequest(number, merged),
+    // The fake knows every token it issued, Forge's GITLAB_TOKEN among them.
+    secrets: () => [GITLAB_SECRET, ...h.gitlab.state.tokens.keys()],
     quiet: () => h.quiet(),
     assertNoViolations: () => h.gitlab.assertNoViolations(),
     close: () => h.close(),

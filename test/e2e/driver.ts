@@ -37,6 +37,8 @@ export interface ForgeDriver {
   checks(sha: string): CheckView[];
   /** Someone merges or closes the change request; its webhook is delivered. */
   closeChangeRequest(number: number, merged: boolean): Promise<{ status: number }>;
+  /** Every credential Forge holds for this forge: webhook secret, tokens, keys (for leak scans). */
+  secrets(): string[];
   /** Waits until no request reached the fake forge for a while. */
   quiet(): Promise<void>;
   assertNoViolations(): void;

@@ -5,7 +5,10 @@ import { describe, test } from 'node:test';
 import { waitFor } from '../kit/fake-github/wait.js';
 import { type Harness, REPO, REPO_REF, useHarness } from './harness.js';
 
-/** Every scenario of the spine issue, end to end: real Forge HTTP server and worker, real Redis, real git. */
+/**
+ * The spine issue's scenarios, end to end: real Forge HTTP server and worker, real Redis, real git.
+ * Stop and the queue of turns are in turns.test.ts, shared with GitLab.
+ */
 describe('from a /forge comment to a pull request (GitHub)', () => {
   let h: Harness;
 

@@ -19,7 +19,7 @@ async function followUpWhileHumanPushes(
   return { task, cr, branch, human, first: first.turns[0]!, events };
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const asRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** Someone pushes to the change request's branch while a turn runs: Forge rebases, never forces, never loses work. */
 export const BRANCH_MOVED_SCENARIOS: Scenario[] = [
@@ -93,7 +93,7 @@ export const BRANCH_MOVED_SCENARIOS: Scenario[] = [
       const sticky = d.sticky(onChangeRequest(cr), task.id);
       assert.ok(sticky, 'the sticky comment is on the change request');
       assert.match(sticky.body, /CHANGES\.md/);
-      assert.match(sticky.body, new RegExp(escape(rescue)));
+      assert.match(sticky.body, new RegExp(asRegExp(rescue)));
     },
   },
 ];
