@@ -75,6 +75,10 @@ export function gitlabDriver(h: GitLabHarness): GitLabDriver {
     closeChangeRequest: (number, merged) => h.closeMergeRequest(number, merged),
     // The fake knows every token it issued, Forge's GITLAB_TOKEN among them.
     secrets: () => [GITLAB_SECRET, ...h.gitlab.state.tokens.keys()],
+    logs: h.logs,
+    workspace: h.workspace,
+    redisUrl: h.redis.url,
+    apiBodies: () => h.gitlab.calls.map((c) => JSON.stringify(c.attrs)),
     quiet: () => h.quiet(),
     assertNoViolations: () => h.gitlab.assertNoViolations(),
     close: () => h.close(),

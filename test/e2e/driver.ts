@@ -39,6 +39,13 @@ export interface ForgeDriver {
   closeChangeRequest(number: number, merged: boolean): Promise<{ status: number }>;
   /** Every credential Forge holds for this forge: webhook secret, tokens, keys (for leak scans). */
   secrets(): string[];
+  /** Forge's log lines so far. */
+  readonly logs: string[];
+  /** Forge's workspace (mirrors, checkouts, homes). */
+  readonly workspace: string;
+  readonly redisUrl: string;
+  /** What Forge sent the fake forge: every request's body and parameters, as JSON. */
+  apiBodies(): string[];
   /** Waits until no request reached the fake forge for a while. */
   quiet(): Promise<void>;
   assertNoViolations(): void;

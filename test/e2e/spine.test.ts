@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { waitFor } from '../kit/fake-github/wait.js';
+import { githubDriver } from './driver-github.js';
 import { type Harness, REPO, REPO_REF, useHarness } from './harness.js';
+import { NO_LEAK_SCENARIO, SAFETY_SCENARIOS } from './scenarios/safety.js';
 
 /**
  * The spine issue's scenarios, end to end: real Forge HTTP server and worker, real Redis, real git.
- * Stop and the queue of turns are in turns.test.ts, shared with GitLab.
+ * Stop and the queue of turns are in turns.test.ts; the safety scenarios are shared with GitLab.
  */
 describe('from a /forge comment to a pull request (GitHub)', () => {
   let h: Harness;
@@ -150,52 +150,8 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     assert.match(sticky!.body, /exited with code 3/);
   });
 
-  test('an agent that changes nothing opens no PR, and the reply says so', async () => {
-    const issue = h.newIssue('Nothing');
-    await h.comment({ number: issue, body: '/forge check it [noop]' });
-    const task = await h.settled(issue);
-    assert.equal(task.turns[0]!.state, 'completed');
-    assert.equal(task.turns[0]!.noChanges, true);
-    assert.equal(task.changeRequest, undefined);
-    assert.equal(h.github.pulls(REPO).filter((p) => p.head === task.branch).length, 0);
-    assert.equal(
-      await h.git.branches(`${REPO}.git`).then((b) => task.branch! in b),
-      false,
-      'no empty branch pushed',
-    );
-    const sticky = h.github.comments(REPO, issue).find((c) => c.body.includes(`forge:task:${task.id}`));
-    assert.match(sticky!.body, /without changing any file, so there is no new commit and no pull request/);
-  });
-
-  test('hidden text in comments and the issue never reaches the agent', async () => {
-    const issue = h.github.addIssue(REPO, {
-      title: 'Hidden\u200b things',
-      body: 'Visible context.<!-- SECRET-ISSUE-PAYLOAD -->\u202eevil',
-      user: 'alice',
-    }).number;
-    await h.comment({
-      number: issue,
-      body: '/forge show me [prompt]<!-- SECRET-COMMENT-PAYLOAD -->\u2066x\u2069',
-    });
-    const task = await h.settled(issue);
-    const prompt = await h.git.fileAt(`${REPO}.git`, task.branch!, 'prompt-dump.txt');
-    assert.ok(prompt, 'the agent wrote out its prompt');
-    assert.match(prompt, /show me \[prompt\]x/);
-    assert.match(prompt, /Visible context\.evil/);
-    for (const hidden of ['SECRET-ISSUE-PAYLOAD', 'SECRET-COMMENT-PAYLOAD', '\u200b', '\u202e', '\u2066']) {
-      assert.ok(!prompt.includes(hidden), `no ${JSON.stringify(hidden)} in the prompt`);
-    }
-  });
-
-  test('git hooks and config planted by the agent never run on the host', async () => {
-    const issue = h.newIssue('Hooks');
-    const marker = join(h.workspace, 'pwned-marker');
-    await h.comment({ number: issue, body: `/forge plant things [hook:${marker}]` });
-    const task = await h.settled(issue);
-    assert.equal(task.turns[0]!.state, 'completed', task.turns[0]!.error);
-    assert.ok(task.turns[0]!.commitSha, 'the change itself was still committed and pushed');
-    assert.equal(existsSync(marker), false, 'no hook, fsmonitor or filter ran on the host');
-  });
+  // Shared with GitLab (gitlab-safety.test.ts): no-op agents, hidden text, planted hooks.
+  for (const s of SAFETY_SCENARIOS) test(s.name, () => s.run(githubDriver(h)));
 
   test('workflow changes are left out of the commit and listed', async () => {
     const issue = h.newIssue('Workflows');
@@ -222,42 +178,6 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     assert.notEqual(next.branch, task.branch, 'on a fresh branch (the old one is taken)');
   });
 
-  test('no token reaches the logs, the comments, the job data or the checkout history', async () => {
-    const tokens = h.github.issuedTokens().map((t) => t.token);
-    assert.ok(tokens.length > 0);
-    const haystacks = [
-      h.logs.join('\n'),
-      ...h.github.calls.map((c) => JSON.stringify(c.body ?? '')),
-      ...(await dumpRedis(h)),
-    ];
-    for (const token of tokens) {
-      for (const text of haystacks) assert.ok(!text.includes(token), 'a token leaked');
-    }
-    for (const req of h.git.requests)
-      assert.ok(!/x-access-token|gh[sp]_/.test(req.path), 'no credentials in git URLs');
-    await h.quiet();
-    assert.deepEqual(
-      readdirSync(join(h.workspace, 'checkouts', 'tasks')),
-      [],
-      'checkouts are removed after each turn',
-    );
-  });
+  // Last: it scans everything the tests above made Forge write.
+  test(NO_LEAK_SCENARIO.name, () => NO_LEAK_SCENARIO.run(githubDriver(h)));
 });
-
-async function dumpRedis(h: Harness): Promise<string[]> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(h.redis.url);
-  try {
-    const out: string[] = [];
-    for (const key of await redis.keys('*')) {
-      const type = await redis.type(key);
-      if (type === 'string') out.push(String(await redis.get(key)));
-      else if (type === 'hash') out.push(JSON.stringify(await redis.hgetall(key)));
-      else if (type === 'list') out.push(JSON.stringify(await redis.lrange(key, 0, -1)));
-      else if (type === 'stream') out.push(JSON.stringify(await redis.xrange(key, '-', '+')));
-    }
-    return out;
-  } finally {
-    redis.disconnect();
-  }
-}

@@ -183,6 +183,49 @@ export const TURN_SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'closing the change request while a turn runs stops it, keeps its work on the branch and drops the queue',
+    async run(d) {
+      const { task: first, cr } = await withChangeRequest(d, 'Closed mid-turn');
+      const at = onChangeRequest(cr);
+      await d.ask(at, '/forge more work [slow:30]');
+      await working(d, at, 2);
+      await d.ask(at, '/forge after that');
+      await waitFor(async () => (await d.find(at))?.turns.length === 3, 10_000, { what: 'turn 3 queued' });
+      const res = await d.closeChangeRequest(cr, false);
+      assert.equal(res.status, 200);
+      await waitFor(
+        async () => {
+          const t = await d.forge.store.get(first.id);
+          return (
+            t?.state === 'closed' &&
+            t.turns.every((x) => ['completed', 'failed', 'cancelled'].includes(x.state))
+          );
+        },
+        20_000,
+        { what: 'the task to close and its turns to end' },
+      );
+      await d.quiet();
+      const task = (await d.forge.store.get(first.id))!;
+      const [, running, queued] = task.turns;
+      assert.equal(running!.state, 'cancelled');
+      assert.ok(running!.commitSha, 'the running turn kept its work');
+      assert.equal(
+        (await d.git.branches(d.gitRepo))[first.branch!],
+        running!.commitSha,
+        'pushed to the branch',
+      );
+      assert.match((await d.git.log(d.gitRepo, first.branch!, 1))[0]!.message, /^WIP: more work/);
+      assert.equal(queued!.state, 'cancelled');
+      assert.equal(queued!.endReason, 'task_closed');
+      assert.equal(queued!.startedAt, undefined, 'the queued turn never ran');
+      assert.equal(
+        d.changeRequests().find((c) => c.number === cr)?.state,
+        'closed',
+        'Forge did not reopen it',
+      );
+    },
+  },
+  {
     name: '/forge status shows tokens and cost per turn and in total, the running turn and the queue in order',
     async run(d) {
       const at = onIssue(d.newIssue('Status'));
