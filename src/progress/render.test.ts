@@ -330,4 +330,11 @@ test('tokens and cost per turn and for the whole task show in the sticky comment
     check.summary,
   );
   assert.ok(!check.summary.includes('<!-- forge:task'), 'the check run carries no sticky marker');
+  // The title (all a GitLab commit status shows) carries the finished turn's spend.
+  assert.equal(check.title, 'Turn 2: completed · 27k tokens, $0.25');
+  const running = { ...second, state: 'running' as const };
+  assert.equal(
+    renderCheckSummary(task, running, { ...view, phase: 'agent' }, GITHUB_WORDS).title,
+    'Turn 2: agent working',
+  );
 });

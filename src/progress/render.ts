@@ -3,7 +3,7 @@ import type { ForgeWords } from '../forge/types.js';
 import type { Task, Turn } from '../tasks/types.js';
 import { renderOutcome } from './outcome.js';
 import { oneLine } from './text.js';
-import { usageLine } from './usage.js';
+import { turnSpend, usageLine } from './usage.js';
 
 export { remainingItems } from './outcome.js';
 export { oneLine } from './text.js';
@@ -132,10 +132,13 @@ export function renderCheckSummary(
   view: TurnView,
   words: ForgeWords,
 ): { title: string; summary: string } {
+  // The title is all GitLab shows of a check (a commit status's description): the turn's spend
+  // goes there too once it ended.
+  const spent = turn.usage ? ` · ${turnSpend(turn.usage)}` : '';
   const title =
     turn.state === 'running'
       ? `Turn ${turn.n}: ${view.phase === 'agent' ? 'agent working' : view.phase}`
-      : `Turn ${turn.n}: ${turn.state}`;
+      : `Turn ${turn.n}: ${turn.state}${spent}`;
   const body = renderSticky(task, turn, view, words).split('\n').slice(1).join('\n');
   return { title, summary: body };
 }

@@ -1,3 +1,4 @@
+import type { Usage } from '../agents/types.js';
 import type { Task, Turn } from '../tasks/types.js';
 
 /**
@@ -17,6 +18,12 @@ export function usageLine(task: Task, turn: Turn): string | undefined {
   if (!u) return `🪙 task so far: ${total}`;
   const turnPart = `${compact(u.inputTokens)} tokens in, ${compact(u.outputTokens)} out${u.costUsd !== undefined ? `, ${money(u.costUsd)}` : ''}`;
   return `🪙 ${turnPart} · task: ${total}`;
+}
+
+/** One turn's tokens and cost in a few words, e.g. `842 tokens, $0.84`. */
+export function turnSpend(u: Usage): string {
+  const cost = u.costUsd !== undefined ? `, ${money(u.costUsd)}` : '';
+  return `${compact(u.inputTokens + u.outputTokens)} tokens${cost}`;
 }
 
 export function compact(n: number): string {

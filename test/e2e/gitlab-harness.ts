@@ -45,6 +45,8 @@ export interface GitLabHarness {
   git: GitServer;
   forge: RunningForge;
   logs: string[];
+  /** Forge's workspace directory (FORGE_WORKSPACE_DIR). */
+  workspace: string;
   webhookUrl: string;
   /** Forge's GitLab user (a project access token's bot user). */
   bot: { id: number; username: string };
@@ -194,6 +196,7 @@ export async function startGitLabHarness(options: GitLabHarnessOptions = {}): Pr
     git,
     forge,
     logs,
+    workspace,
     webhookUrl,
     bot: { id: bot.id, username: bot.username },
     project,

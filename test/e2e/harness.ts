@@ -234,6 +234,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async closePull(number, merged) {
       if (merged) github.mergePull(REPO, number);
+      else github.closePull(REPO, number);
       const pull = github.pulls(REPO).find((p) => p.number === number);
       const payload = pullRequestClosed({
         repo: { ...repo, defaultBranch: 'main' },

@@ -7,7 +7,8 @@ import { submitReview } from './harness-reviews.js';
 /**
  * Pull request review feedback end to end: what the agent gets on a turn asked on the PR (read
  * through the fake GitHub's GraphQL API, which validates every query against GitHub's schema),
- * `/forge address-reviews` answering in every thread, a review body as a trigger, and status.
+ * `/forge address-reviews` answering in every thread and a review body as a trigger (`/forge status`
+ * is in turns.test.ts).
  */
 describe('pull request reviews', () => {
   let h: Harness;
@@ -148,52 +149,5 @@ describe('pull request reviews', () => {
       .comments(REPO, pr)
       .find((c) => c.body.includes(`<!-- forge:task:${task.id}:${pr} -->`));
     assert.match(sticky?.body ?? '', /✅ Done/);
-  });
-
-  test('/forge status shows tokens and cost per turn and in total, the running turn and the queue in order', async () => {
-    const issue = h.newIssue('Status');
-    await h.comment({ number: issue, body: '/forge first' });
-    let task = await h.settled(issue);
-    // The model gateway measures usage; the command agent has none, so the record gets it as the
-    // gateway would leave it.
-    await h.forge.store.update(task.id, (t) => {
-      t.turns[0]!.usage = { inputTokens: 12_000, outputTokens: 800, costUsd: 0.42 };
-    });
-    await h.comment({ number: issue, body: '/forge slow one [slow:20]' });
-    await waitFor(async () => {
-      const t = await h.forge.store.findByNumber(REPO_REF, issue);
-      return (
-        t && (await h.forge.store.events(t.id)).some((e) => e.turn === 2 && e.text.includes('working… 2'))
-      );
-    }, 15_000);
-    await h.comment({ number: issue, body: '/forge then the docs', user: 'maya' });
-    await h.comment({ number: issue, body: '/forge and the changelog' });
-    await waitFor(
-      async () => (await h.forge.store.findByNumber(REPO_REF, issue))?.turns.length === 4,
-      10_000,
-    );
-    await h.comment({ number: issue, body: '/forge status' });
-    const status = await waitFor(
-      () => h.github.comments(REPO, issue).find((c) => c.user === BOT && c.body.startsWith('**Forge task**')),
-      15_000,
-    );
-    assert.match(status.body, /is running\./);
-    assert.match(
-      status.body,
-      /\| 1 \| completed \| @alice \| first \| `[0-9a-f]{7}` \| 12k \/ 800 \| \$0\.42 \|/,
-    );
-    assert.match(status.body, /\| 2 \| running \| @alice \| slow one \[slow:20\] \| — \| — \| — \|/);
-    assert.match(status.body, /\*\*So far:\*\* 4 turns · 13k tokens \(12k in, 800 out\) · \$0\.42/);
-    assert.match(status.body, /\*\*Running:\*\* turn 2, asked by @alice\./);
-    assert.match(
-      status.body,
-      /\*\*Waiting in line \(2\), in the order they will run:\*\*\n1\. Turn 3, asked by @maya: then the docs\n2\. Turn 4, asked by @alice: and the changelog/,
-    );
-    await h.comment({ number: issue, body: '/forge stop' });
-    task = await h.settled(issue, 4, 120_000);
-    assert.deepEqual(
-      task.turns.map((t) => t.state),
-      ['completed', 'cancelled', 'completed', 'completed'],
-    );
   });
 });

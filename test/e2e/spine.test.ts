@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { waitFor } from '../kit/fake-github/wait.js';
+import { githubDriver } from './driver-github.js';
 import { type Harness, REPO, REPO_REF, useHarness } from './harness.js';
+import { NO_LEAK_SCENARIO, SAFETY_SCENARIOS } from './scenarios/safety.js';
 
-/** Every scenario of the spine issue, end to end: real Forge HTTP server and worker, real Redis, real git. */
+/**
+ * The spine issue's scenarios, end to end: real Forge HTTP server and worker, real Redis, real git.
+ * Stop and the queue of turns are in turns.test.ts; the safety scenarios are shared with GitLab.
+ */
 describe('from a /forge comment to a pull request (GitHub)', () => {
   let h: Harness;
 
@@ -147,114 +150,8 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     assert.match(sticky!.body, /exited with code 3/);
   });
 
-  test('an agent that changes nothing opens no PR, and the reply says so', async () => {
-    const issue = h.newIssue('Nothing');
-    await h.comment({ number: issue, body: '/forge check it [noop]' });
-    const task = await h.settled(issue);
-    assert.equal(task.turns[0]!.state, 'completed');
-    assert.equal(task.turns[0]!.noChanges, true);
-    assert.equal(task.changeRequest, undefined);
-    assert.equal(h.github.pulls(REPO).filter((p) => p.head === task.branch).length, 0);
-    assert.equal(
-      await h.git.branches(`${REPO}.git`).then((b) => task.branch! in b),
-      false,
-      'no empty branch pushed',
-    );
-    const sticky = h.github.comments(REPO, issue).find((c) => c.body.includes(`forge:task:${task.id}`));
-    assert.match(sticky!.body, /without changing any file, so there is no new commit and no pull request/);
-  });
-
-  test('/forge stop mid-turn pushes a WIP commit and ends the turn cancelled', async () => {
-    const issue = h.newIssue('Long job');
-    await h.comment({ number: issue, body: '/forge a long job [slow:30]' });
-    await waitFor(
-      async () => (await h.forge.store.findByNumber(REPO_REF, issue))?.turns[0]?.state === 'running',
-      15_000,
-    );
-    await waitFor(async () => {
-      const task = await h.forge.store.findByNumber(REPO_REF, issue);
-      return (await h.forge.store.events(task!.id)).some((e) => e.text.includes('working… 3'));
-    }, 15_000);
-    const started = Date.now();
-    await h.comment({ number: issue, body: '/forge stop' });
-    const task = await h.settled(issue, 1, 20_000);
-    assert.ok(Date.now() - started < 15_000, 'stopped well before the agent would have finished');
-    const turn = task.turns[0]!;
-    assert.equal(turn.state, 'cancelled');
-    assert.equal(turn.endReason, 'stopped');
-    assert.ok(turn.commitSha);
-    const [commit] = await h.git.log(`${REPO}.git`, task.branch!, 1);
-    assert.equal(commit!.sha, turn.commitSha);
-    assert.match(commit!.message, /^WIP: a long job/);
-    assert.equal(await h.git.fileAt(`${REPO}.git`, task.branch!, 'CHANGES.md'), '- a long job [slow:30]\n');
-    const check = h.github.checkRuns(REPO).find((c) => c.headSha === turn.commitSha);
-    assert.equal(check?.conclusion, 'cancelled');
-  });
-
-  test('a comment while a turn runs is queued, answered with its place in line, and runs next', async () => {
-    const issue = h.newIssue('Queue me');
-    await h.comment({ number: issue, body: '/forge first, slowly [slow:3]' });
-    await waitFor(
-      async () => (await h.forge.store.findByNumber(REPO_REF, issue))?.turns[0]?.state === 'running',
-      15_000,
-    );
-    await h.comment({ number: issue, body: '/forge second' });
-    await h.comment({ number: issue, body: '/forge third' });
-    await waitFor(
-      () => h.github.comments(REPO, issue).filter((c) => /Queued as turn \d/.test(c.body)).length === 2,
-      20_000,
-    );
-    const notes = h.github
-      .comments(REPO, issue)
-      .filter((c) => /Queued as turn/.test(c.body))
-      .map((c) => c.body);
-    assert.match(notes[0]!, /Queued as turn 2 of this task, behind 1 other turn/);
-    assert.match(notes[1]!, /Queued as turn 3 of this task, behind 2 other turns/);
-    const task = await h.settled(issue, 3, 60_000);
-    assert.deepEqual(
-      task.turns.map((t) => t.state),
-      ['completed', 'completed', 'completed'],
-      'nothing was cancelled',
-    );
-    const [t1, t2, t3] = task.turns;
-    assert.ok(Date.parse(t2!.startedAt!) >= Date.parse(t1!.finishedAt!), 'turn 2 started after turn 1 ended');
-    assert.ok(Date.parse(t3!.startedAt!) >= Date.parse(t2!.finishedAt!), 'turn 3 started after turn 2 ended');
-    assert.equal(
-      await h.git.fileAt(`${REPO}.git`, task.branch!, 'CHANGES.md'),
-      '- first, slowly [slow:3]\n- second\n- third\n',
-      'each turn built on the previous one, in order',
-    );
-  });
-
-  test('hidden text in comments and the issue never reaches the agent', async () => {
-    const issue = h.github.addIssue(REPO, {
-      title: 'Hidden\u200b things',
-      body: 'Visible context.<!-- SECRET-ISSUE-PAYLOAD -->\u202eevil',
-      user: 'alice',
-    }).number;
-    await h.comment({
-      number: issue,
-      body: '/forge show me [prompt]<!-- SECRET-COMMENT-PAYLOAD -->\u2066x\u2069',
-    });
-    const task = await h.settled(issue);
-    const prompt = await h.git.fileAt(`${REPO}.git`, task.branch!, 'prompt-dump.txt');
-    assert.ok(prompt, 'the agent wrote out its prompt');
-    assert.match(prompt, /show me \[prompt\]x/);
-    assert.match(prompt, /Visible context\.evil/);
-    for (const hidden of ['SECRET-ISSUE-PAYLOAD', 'SECRET-COMMENT-PAYLOAD', '\u200b', '\u202e', '\u2066']) {
-      assert.ok(!prompt.includes(hidden), `no ${JSON.stringify(hidden)} in the prompt`);
-    }
-  });
-
-  test('git hooks and config planted by the agent never run on the host', async () => {
-    const issue = h.newIssue('Hooks');
-    const marker = join(h.workspace, 'pwned-marker');
-    await h.comment({ number: issue, body: `/forge plant things [hook:${marker}]` });
-    const task = await h.settled(issue);
-    assert.equal(task.turns[0]!.state, 'completed', task.turns[0]!.error);
-    assert.ok(task.turns[0]!.commitSha, 'the change itself was still committed and pushed');
-    assert.equal(existsSync(marker), false, 'no hook, fsmonitor or filter ran on the host');
-  });
+  // Shared with GitLab (gitlab-safety.test.ts): no-op agents, hidden text, planted hooks.
+  for (const s of SAFETY_SCENARIOS) test(s.name, () => s.run(githubDriver(h)));
 
   test('workflow changes are left out of the commit and listed', async () => {
     const issue = h.newIssue('Workflows');
@@ -281,42 +178,6 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
     assert.notEqual(next.branch, task.branch, 'on a fresh branch (the old one is taken)');
   });
 
-  test('no token reaches the logs, the comments, the job data or the checkout history', async () => {
-    const tokens = h.github.issuedTokens().map((t) => t.token);
-    assert.ok(tokens.length > 0);
-    const haystacks = [
-      h.logs.join('\n'),
-      ...h.github.calls.map((c) => JSON.stringify(c.body ?? '')),
-      ...(await dumpRedis(h)),
-    ];
-    for (const token of tokens) {
-      for (const text of haystacks) assert.ok(!text.includes(token), 'a token leaked');
-    }
-    for (const req of h.git.requests)
-      assert.ok(!/x-access-token|gh[sp]_/.test(req.path), 'no credentials in git URLs');
-    await h.quiet();
-    assert.deepEqual(
-      readdirSync(join(h.workspace, 'checkouts', 'tasks')),
-      [],
-      'checkouts are removed after each turn',
-    );
-  });
+  // Last: it scans everything the tests above made Forge write.
+  test(NO_LEAK_SCENARIO.name, () => NO_LEAK_SCENARIO.run(githubDriver(h)));
 });
-
-async function dumpRedis(h: Harness): Promise<string[]> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(h.redis.url);
-  try {
-    const out: string[] = [];
-    for (const key of await redis.keys('*')) {
-      const type = await redis.type(key);
-      if (type === 'string') out.push(String(await redis.get(key)));
-      else if (type === 'hash') out.push(JSON.stringify(await redis.hgetall(key)));
-      else if (type === 'list') out.push(JSON.stringify(await redis.lrange(key, 0, -1)));
-      else if (type === 'stream') out.push(JSON.stringify(await redis.xrange(key, '-', '+')));
-    }
-    return out;
-  } finally {
-    redis.disconnect();
-  }
-}

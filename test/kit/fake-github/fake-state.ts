@@ -146,6 +146,13 @@ export class FakeGitHubState {
     Object.assign(issue.pull, { merged: true, mergedAt: now() });
   }
 
+  /** Someone closes a pull request without merging it. */
+  closePull(repo: string, number: number): void {
+    const issue = this.state.issue(this.repo(repo).fullName, number);
+    if (!issue?.pull) throw new Error(`${repo}#${number} is not a pull request`);
+    Object.assign(issue, { state: 'closed', closedAt: now() });
+  }
+
   addComment(repo: string, issueNumber: number, input: { body: string; user: string }): { id: number } {
     const r = this.repo(repo);
     if (!this.state.issue(r.fullName, issueNumber)) throw new Error(`${repo}#${issueNumber} does not exist`);
