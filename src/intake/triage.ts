@@ -110,19 +110,19 @@ export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void
       ? { kind: 'run', instruction: `${subject.title}\n\n${subject.body}`.trim(), options: {} }
       : (command ?? { kind: 'invalid', reply: 'Forge could not read this command.' });
 
+  const help = () =>
+    renderHelp({
+      words,
+      allowedAgents: deps.allowedAgents,
+      triggerLabel: repo.triggerLabel ?? deps.triggerLabel,
+    });
   switch (cmd.kind) {
     case 'invalid':
-      await forge.postComment(here, cmd.reply);
+      // An unknown command word or option: one reply, with the help after it; nothing runs.
+      await forge.postComment(here, cmd.help ? `${cmd.reply}\n\n${help()}` : cmd.reply);
       return;
     case 'help':
-      await forge.postComment(
-        here,
-        renderHelp({
-          words,
-          allowedAgents: deps.allowedAgents,
-          triggerLabel: repo.triggerLabel ?? deps.triggerLabel,
-        }),
-      );
+      await forge.postComment(here, help());
       return;
     case 'status': {
       const task = await deps.store.findByNumber(event.repo, here);
