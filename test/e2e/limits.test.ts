@@ -123,4 +123,39 @@ describe('limits that keep the work', () => {
     assert.equal(upstream.requests.length - before, 1);
     assert.ok(turn.commitSha, 'its work is kept');
   });
+
+  test("a repository's maxTaskTokens and maxRepoDailyCostUsd narrow the operator's caps", async () => {
+    await h.git.pushAs(
+      `${REPO}.git`,
+      'main',
+      { '.github/forge.yml': 'limits:\n  maxTaskTokens: 400\n' },
+      'Forge settings',
+    );
+    const issue = h.newIssue('Few tokens');
+    const before = upstream.requests.length;
+    await h.comment({ number: issue, body: '/forge add an entry [model:3]' });
+    const turn = (await h.settled(issue)).turns[0]!;
+    assert.equal(turn.endReason, 'limit');
+    assert.match(turn.error ?? '', /The task reached its limit of 400 tokens/);
+    assert.equal(upstream.requests.length - before, 1, '421 tokens after the first request');
+    assert.ok(turn.commitSha, 'its work is kept');
+
+    // Earlier turns in this file spent more than $1 today: a $1 daily budget refuses the next turn.
+    await h.git.pushAs(
+      `${REPO}.git`,
+      'main',
+      { '.github/forge.yml': 'limits:\n  maxRepoDailyCostUsd: 1\n' },
+      'Forge settings',
+    );
+    const next = h.newIssue('Daily budget');
+    const beforeNext = upstream.requests.length;
+    await h.comment({ number: next, body: '/forge add an entry [model:1]' });
+    const refused = (await h.settled(next)).turns[0]!;
+    assert.equal(refused.endReason, 'limit');
+    assert.match(
+      refused.error ?? '',
+      /This repository has used \$\d+\.\d\d of its \$1\.00 daily model budget/,
+    );
+    assert.equal(upstream.requests.length, beforeNext, 'no model request');
+  });
 });

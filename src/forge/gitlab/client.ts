@@ -2,6 +2,7 @@ import {
   Branches,
   Commits,
   GitbeakerRequestError,
+  GroupMembers,
   IssueNoteAwardEmojis,
   IssueNotes,
   Issues,
@@ -21,8 +22,8 @@ import {
  *
  * gitbeaker keeps one set of limiters per resource, matched against the endpoint after the
  * resource's own prefix (`projects/`), so the note budget is split over the three resources that
- * create notes (20 + 20 + 15 = 55 a minute) and the general budget over the twelve resources
- * (12 × 150 = 1,800 a minute). These limits are per process; across processes Forge additionally
+ * create notes (20 + 20 + 15 = 55 a minute) and the general budget over the thirteen resources
+ * (13 × 150 = 1,950 a minute). These limits are per process; across processes Forge additionally
  * spaces all writes by a Redis slot booking (see app.ts), which keeps note creation under 60 a
  * minute however many workers run.
  */
@@ -52,6 +53,7 @@ export function createGitLabClient(options: GitLabClientOptions) {
   return {
     users: new Users(config),
     members: new ProjectMembers(config),
+    groupMembers: new GroupMembers(config),
     issues: new Issues(config),
     issueNotes: new IssueNotes(config),
     issueNoteEmojis: new IssueNoteAwardEmojis(config),
