@@ -198,12 +198,19 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
       async () => (await h.forge.store.findByNumber(REPO_REF, issue))?.turns[0]?.state === 'running',
       15_000,
     );
-    await h.comment({ number: issue, body: '/forge second' });
-    await h.comment({ number: issue, body: '/forge third' });
+    const second = await h.comment({ number: issue, body: '/forge second' });
+    const third = await h.comment({ number: issue, body: '/forge third' });
     await waitFor(
       () => h.github.comments(REPO, issue).filter((c) => /Queued as turn \d/.test(c.body)).length === 2,
       20_000,
     );
+    for (const queued of [second, third]) {
+      assert.deepEqual(
+        h.github.reactions(REPO, queued.commentId).map((r) => [r.content, r.user]),
+        [['eyes', 'forge-test[bot]']],
+        'each queued comment is acknowledged with 👀 at once',
+      );
+    }
     const notes = h.github
       .comments(REPO, issue)
       .filter((c) => /Queued as turn/.test(c.body))
