@@ -12,10 +12,14 @@ export interface AuthorizeInput {
   /** Forge's own identities, e.g. `my-forge[bot]`, so it never answers itself. */
   botLogins: readonly string[];
   /**
-   * The repository's `allowedUsers` (from its settings file on the default branch). When set, only
-   * these logins may trigger — and they still need write access: the list narrows, never widens.
+   * The repository's `allowedUsers` and `allowedTeams` (from its settings file on the default
+   * branch). When either is set, only the listed logins and members of the listed teams may trigger
+   * — and they still need write access: the lists narrow, never widen.
    */
   allowedUsers?: readonly string[];
+  allowedTeams?: readonly string[];
+  /** The team of `allowedTeams` the caller found the actor to be an active member of, if any. */
+  memberOf?: string;
   /** The host's words for the replies (default: plain wording that fits any host). */
   words?: Pick<ForgeWords, 'writeAccess' | 'settingsPath' | 'repository'>;
 }
@@ -29,7 +33,7 @@ export type AuthorizeDecision =
 const ALLOWED: ReadonlySet<RepoPermission> = new Set<RepoPermission>(['write', 'maintain', 'admin']);
 
 export function authorize(input: AuthorizeInput): AuthorizeDecision {
-  const { actor, permission, botLogins, allowedUsers } = input;
+  const { actor, permission, botLogins, allowedUsers, allowedTeams } = input;
   const words = input.words ?? {
     writeAccess: 'write access to this repository',
     settingsPath: 'Forge settings file',
@@ -39,10 +43,17 @@ export function authorize(input: AuthorizeInput): AuthorizeDecision {
   if (botLogins.some((b) => b.toLowerCase() === login)) return { decision: 'ignore', reason: 'own comment' };
   if (actor.isBot || login.endsWith('[bot]')) return { decision: 'ignore', reason: 'actor is a bot' };
   const canWrite = permission !== undefined && ALLOWED.has(permission);
-  if (canWrite && allowedUsers && !allowedUsers.some((u) => u.toLowerCase() === login)) {
+  const listed =
+    allowedUsers?.some((u) => u.toLowerCase() === login) ||
+    (input.memberOf !== undefined && allowedTeams !== undefined);
+  if (canWrite && (allowedUsers || allowedTeams) && !listed) {
+    const lists = [
+      allowedUsers ? 'on `allowedUsers`' : '',
+      allowedTeams ? `a member of ${allowedTeams.map((t) => `\`${t}\``).join(', ')} (\`allowedTeams\`)` : '',
+    ].filter(Boolean);
     return {
       decision: 'refuse',
-      reply: `@${actor.login} This ${words.repository}'s \`${words.settingsPath}\` limits who may ask Forge (\`allowedUsers\`), and you are not on that list.`,
+      reply: `@${actor.login} This ${words.repository}'s \`${words.settingsPath}\` limits who may ask Forge, and you are not ${lists.join(' nor ')}.`,
     };
   }
   if (canWrite) return { decision: 'allow' };

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { nearestCommand } from './near-miss.js';
 import { parseCommand, renderHelp } from './parse.js';
 import type { ForgeCommand } from './types.js';
 
@@ -281,12 +282,95 @@ describe('run', () => {
     });
   });
 
-  test('empty instruction points to help', () => {
-    for (const body of ['/forge', '/forge   ', '/forge\n\n  \n', '  /FORGE\t']) {
-      assert.match(reply(parse(body)), /`\/forge help`/, body);
+  test('`/forge` with nothing after it is a request for help; options or `--` alone point to help', () => {
+    for (const body of ['/forge', '/forge   ', '/forge\n\n  \n', '  /FORGE\t', '/forge\r\n']) {
+      assert.deepEqual(parse(body), { kind: 'help' }, JSON.stringify(body));
     }
     assert.match(reply(parse('/forge --agent claude')), /Options alone do nothing.*`\/forge help`/);
     assert.match(reply(parse('/forge --')), /`\/forge help`/);
+  });
+});
+
+describe('unknown command words', () => {
+  const miss = (body: string) => {
+    const result = parse(body);
+    assert.ok(result?.kind === 'invalid', `${body}: expected invalid, got ${JSON.stringify(result)}`);
+    assert.equal(result.help, true, `${body}: the help follows the reply`);
+    return result.reply;
+  };
+
+  test('a lone word near a command is answered with the command it likely meant, never run', () => {
+    for (const [body, meant] of [
+      ['/forge stauts', 'status'],
+      ['/forge Stauts', 'status'],
+      ['/forge stats', 'status'],
+      ['/forge stat', 'status'],
+      ['/forge statsu!', 'status'],
+      ['/forge hlep', 'help'],
+      ['/forge halp?', 'help'],
+      ['/forge sotp', 'stop'],
+      ['/forge stp', 'stop'],
+      ['/forge contineu', 'continue'],
+      ['/forge cont', 'continue'],
+      ['/forge plna', 'plan'],
+      ['/forge aprove', 'approve'],
+      ['/forge address_reviews', 'address-reviews'],
+      ['/forge addressreviews', 'address-reviews'],
+      ['/forge adress-reviews', 'address-reviews'],
+    ] as const) {
+      const r = miss(body);
+      assert.match(r, new RegExp(`is not a Forge command — did you mean \`/forge ${meant}\`\\?`), body);
+      assert.doesNotMatch(r, /\n/);
+    }
+    assert.match(miss('/forge stauts'), /^`stauts` is not a Forge command/);
+    assert.match(miss('/forge stauts'), /put `--` before it: `\/forge -- <instruction>`/);
+  });
+
+  test('a near-miss with options around it is still a near-miss', () => {
+    assert.match(miss('/forge stauts --verbose'), /did you mean `\/forge status`/);
+    assert.match(miss('/forge plna --agent codex'), /did you mean `\/forge plan`/);
+    assert.match(miss('/forge --agent codex stauts'), /did you mean `\/forge status`/);
+    assert.match(
+      miss('/forge --agent claude plan'),
+      /Options go after the command word: `\/forge plan --agent/,
+    );
+    assert.match(miss('/forge stop --agent codex'), /`\/forge stop` takes no options \(`--agent`\)/);
+    assert.match(miss('/forge status --json'), /`\/forge status` takes no options \(`--json`\)/);
+  });
+
+  test('real instructions still run: more words, words far from every command, and `--`', () => {
+    for (const instruction of [
+      'refactor',
+      'test',
+      'tests',
+      'lint',
+      'docs',
+      'start',
+      'deploy',
+      'fix the login bug',
+      'stauts page is broken',
+      'stat the files in src',
+      'plna',
+    ]) {
+      const body = instruction === 'plna' ? '/forge -- plna' : `/forge ${instruction}`;
+      assert.deepEqual(parse(body), { kind: 'run', instruction, options: {} }, body);
+    }
+    assert.deepEqual(parse('/forge stauts\nthe status page shows stale data'), {
+      kind: 'run',
+      instruction: 'stauts\nthe status page shows stale data',
+      options: {},
+    });
+    assert.deepEqual(parse('/forge refactor --dry-run'), {
+      kind: 'run',
+      instruction: 'refactor --dry-run',
+      options: {},
+    });
+  });
+
+  test('unknown options come with the help', () => {
+    assert.match(miss('/forge --fast do it'), /Unknown option `--fast`/);
+    assert.match(miss('/forge plan --fast do it'), /Unknown option `--fast`/);
+    assert.match(miss('/forge address-reviews --fast'), /Unknown option `--fast`/);
   });
 });
 
@@ -578,6 +662,15 @@ function checkProperties(body: string, label: string): void {
   assert.ok(KINDS.has(r.kind), `${label}: kind ${r.kind}`);
   if (r.kind === 'invalid') {
     assert.ok(r.reply.length > 0 && r.reply.length < 600, `${label}: reply length ${r.reply.length}`);
+    assert.ok(r.help === undefined || r.help === true, `${label}: help flag`);
+  }
+  // A lone word that is nearly a command never runs, unless `--` said it is an instruction.
+  if (r.kind === 'run' && !/\s/.test(r.instruction) && !/(^|\s)--(\s|$)/.test(body)) {
+    assert.equal(
+      nearestCommand(r.instruction.replace(/[.,:;!?]+$/, '')),
+      undefined,
+      `${label}: near-miss ran`,
+    );
   }
   if (r.kind === 'approve' && r.edits !== undefined) {
     assert.ok(r.edits.length > 0, `${label}: empty edits`);

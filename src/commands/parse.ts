@@ -1,4 +1,7 @@
+import { nearestCommand } from './near-miss.js';
 import type { ForgeCommand, RunOptions } from './types.js';
+
+export { HELP_HEADING, type HelpOptions, renderHelp } from './help.js';
 
 /**
  * Parses a comment body into a ForgeCommand. Pure, total (never throws) and linear in the body
@@ -10,6 +13,10 @@ import type { ForgeCommand, RunOptions } from './types.js';
  *   /forge approve [changes to the plan, may continue on later lines]
  *   /forge address-reviews [--agent <name>] [--model <name>] [--] [notes for the agent]
  *   /forge [--agent <name>] [--model <name>] [--] <instruction, may continue on later lines>
+ *
+ * `/forge` alone asks for help. A lone word (with nothing but options around it) that is nearly a
+ * command word — `/forge stauts`, `/forge stat` — is answered with the command it likely meant and
+ * the help, never run as an instruction; `/forge -- <word>` runs it anyway.
  */
 
 export interface ParseOptions {
@@ -71,8 +78,9 @@ export function parseCommand(body: string, opts: ParseOptions): ForgeCommand | n
 
   const run = parseRun(rest, 0, opts);
   if ('kind' in run) return run;
-  const { instruction, options, sawOptions } = run;
+  const { instruction, options, sawOptions, sawEnd } = run;
   if (instruction === '') {
+    if (!sawOptions && !sawEnd) return { kind: 'help' };
     return invalid(
       sawOptions
         ? 'Options alone do nothing: add an instruction after them, e.g. `/forge --model <name> fix the failing test`. Comment `/forge help` for the commands and options.'
@@ -90,13 +98,61 @@ export function parseCommand(body: string, opts: ParseOptions): ForgeCommand | n
       (COMMAND_WORD.exec(instruction) ?? APPROVE_WORD.exec(instruction))?.[1]?.toLowerCase() ?? 'help';
     return invalid(`\`/forge ${word}\` takes no options — comment just \`/forge ${word}\`.`);
   }
+  if (!sawEnd) {
+    const miss = nearMiss(instruction);
+    if (miss) return miss;
+  }
   return { kind: 'run', instruction, options };
+}
+
+/**
+ * `/forge stauts` (a lone word, perhaps with options after it) that is nearly a command: the reply
+ * names the command it likely meant. Real instructions — more words, or a word far from every
+ * command (`/forge refactor`) — are not near-misses.
+ */
+function nearMiss(instruction: string): ForgeCommand | undefined {
+  // A word and a few options fit in far less; longer text is an instruction.
+  if (instruction.length > 200) return undefined;
+  const [first = '', ...rest] = instruction.split(/\s+/);
+  if (!onlyOptions(rest)) return undefined;
+  const word = first.replace(/[.,:;!?]+$/, '');
+  const command = nearestCommand(word);
+  if (command === undefined) return undefined;
+  if (command === word.toLowerCase()) {
+    // The command itself, with options where it takes none or in front of it.
+    return command === 'plan' || command === 'address-reviews'
+      ? invalid(
+          `Options go after the command word: \`/forge ${command} --agent <name> …\`, not around it alone.`,
+          true,
+        )
+      : invalid(`\`/forge ${command}\` takes no options — comment just \`/forge ${command}\`.`, true);
+  }
+  return invalid(
+    `${code(word)} is not a Forge command — did you mean \`/forge ${command}\`? To give it to the agent as an instruction after all, put \`--\` before it: \`/forge -- <instruction>\`.`,
+    true,
+  );
+}
+
+/** Whether every token is an option (`--x`, `--x=y`, `-x`) or the value of a known one before it. */
+function onlyOptions(tokens: readonly string[]): boolean {
+  const isOption = (t: string) => /^[-\u2013\u2014]/.test(t);
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token === '') continue;
+    if (!isOption(token)) return false;
+    const option = asOption(token);
+    const next = tokens[i + 1];
+    if (option?.name && option.value === undefined && next !== undefined && !isOption(next)) i++;
+  }
+  return true;
 }
 
 interface ParsedRun {
   instruction: string;
   options: RunOptions;
   sawOptions: boolean;
+  /** `--` ended the options: what follows is an instruction whatever it looks like. */
+  sawEnd: boolean;
 }
 
 /** Leading options from `pos` on the first line, then the instruction (the rest, trimmed). */
@@ -104,12 +160,14 @@ function parseRun(rest: string, start: number, opts: ParseOptions): ParsedRun | 
   const options: RunOptions = {};
   let pos = start;
   let sawOptions = false;
+  let sawEnd = false;
   for (;;) {
     pos = skipInlineSpace(rest, pos);
     const token = readToken(rest, pos);
     if (token === undefined) break; // end of the first line: the instruction starts below
     if (token === '--') {
       pos += token.length;
+      sawEnd = true;
       break;
     }
     const option = asOption(token);
@@ -117,7 +175,7 @@ function parseRun(rest: string, start: number, opts: ParseOptions): ParsedRun | 
     sawOptions = true;
     pos += token.length;
 
-    if (option.name === undefined) return invalid(unknownOptionReply(option.raw, opts.allowedAgents));
+    if (option.name === undefined) return invalid(unknownOptionReply(option.raw, opts.allowedAgents), true);
     let value = option.value;
     if (value === undefined) {
       // `--agent name`: the value is the next word on the same line.
@@ -137,7 +195,7 @@ function parseRun(rest: string, start: number, opts: ParseOptions): ParsedRun | 
     if (checked.error !== undefined) return invalid(checked.error);
     options[option.name] = checked.value;
   }
-  return { instruction: rest.slice(pos).trim(), options, sawOptions };
+  return { instruction: rest.slice(pos).trim(), options, sawOptions, sawEnd };
 }
 
 function skipInlineSpace(text: string, pos: number): number {
@@ -197,6 +255,13 @@ function commandOrInvalid(token: string, after: string): ForgeCommand {
     | 'stop'
     | 'continue';
   if (after.trim() === '') return { kind: word };
+  const flags = after.length <= 200 ? after.trim().split(/\s+/) : [];
+  if (flags.length && onlyOptions(flags)) {
+    return invalid(
+      `\`/forge ${word}\` takes no options (${code(flags[0]!)}) — comment just \`/forge ${word}\`.`,
+      true,
+    );
+  }
   const what: Record<typeof word, string> = {
     help: 'to see the commands',
     status: 'to see what Forge is doing here',
@@ -236,51 +301,7 @@ function code(value: string): string {
   return `\`${short || ' '}\``;
 }
 
-function invalid(reply: string): ForgeCommand {
-  return { kind: 'invalid', reply };
-}
-
-export interface HelpOptions {
-  allowedAgents: readonly string[];
-  triggerLabel: string;
-  /** The host's words (default: GitHub's). */
-  words?: { changeRequest: string; writeAccess: string };
-}
-
-/** Markdown reply to `/forge help`. */
-export function renderHelp(opts: HelpOptions): string {
-  const words = opts.words ?? {
-    changeRequest: 'pull request',
-    writeAccess: 'write access to this repository',
-  };
-  const agents = opts.allowedAgents.length
-    ? opts.allowedAgents.map((a) => `\`${a}\``).join(', ')
-    : '_none enabled — ask the operator_';
-  return [
-    '### Forge commands',
-    '',
-    'Start a comment with `/forge` (on its first line):',
-    '',
-    '| Comment | What it does |',
-    '| --- | --- |',
-    `| \`/forge <instruction>\` | Runs an agent on the instruction and opens or updates a ${words.changeRequest}. The instruction may continue on the following lines. |`,
-    '| `/forge help` | Shows this help. |',
-    '| `/forge status` | Shows what Forge is doing here. |',
-    '| `/forge stop` | Stops the running task. |',
-    '| `/forge plan <instruction>` | The agent proposes a plan and asks its questions without changing any file; the plan is posted here. |',
-    '| `/forge approve [changes]` | Runs the pending plan, with your changes to it if you add any. |',
-    '| `/forge continue` | Continues the last turn that was stopped, timed out or failed, from the work it left on the branch. |',
-    `| \`/forge address-reviews [notes]\` | On a ${words.changeRequest}: one turn handles every unresolved review thread, then Forge answers in each thread with what changed and the commit. |`,
-    '',
-    '**Options** (before the instruction, on the `/forge` line):',
-    '',
-    `- \`--agent <name>\` — which agent runs the instruction. Allowed: ${agents}.`,
-    '- `--model <name>` — which model the agent uses, e.g. `--model provider/model-name`.',
-    '- `--` — ends the options, for an instruction that starts with `--` or with a command word.',
-    '- `/forge plan` and `/forge address-reviews` take the same options after their word; an approved plan runs with them.',
-    '',
-    `You can also add the \`${opts.triggerLabel.replace(/`/g, '')}\` label to an issue: Forge then works on the issue's title and description.`,
-    '',
-    `Only people with ${words.writeAccess} can run Forge.`,
-  ].join('\n');
+/** `help`: the reply is followed by the help text (the comment named no command or option Forge knows). */
+function invalid(reply: string, help = false): ForgeCommand {
+  return help ? { kind: 'invalid', reply, help: true } : { kind: 'invalid', reply };
 }

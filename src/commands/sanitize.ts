@@ -1,14 +1,21 @@
 /**
- * Strips what a reader of the issue cannot see but an agent would: HTML comments, invisible
- * characters (zero-width, word joiners, BOM, soft hyphen, tag characters) and bidirectional
- * overrides that reorder text. Applied to instruction and context text when a turn is snapshotted.
+ * Strips what a reader of the issue cannot see but an agent would: HTML comments, Markdown link
+ * reference definitions nothing links to (the `[//]: # (…)` "comment" idiom), invisible characters
+ * and bidirectional controls that reorder text. Applied to instruction and context text when a turn
+ * is snapshotted. Linear in the text's length: it runs on hostile text.
  */
+import { stripLinkDefinitions } from './link-definitions.js';
+
 const HTML_COMMENT = /<!--[\s\S]*?(?:-->|$)/g;
-// Zero-width and format characters, soft hyphen, BOM, bidi embeddings/overrides/isolates, and the
-// Unicode "tag" block used to smuggle invisible ASCII.
-const INVISIBLE =
-  /[\u00AD\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF]|\uDB40[\uDC00-\uDC7F]/g;
+/**
+ * Unicode's Default_Ignorable_Code_Point (zero-width and format characters, soft hyphen, BOM,
+ * variation selectors, Hangul fillers, the "tag" block used to smuggle invisible ASCII, …) and
+ * Bidi_Control (LRM/RLM, U+061C ARABIC LETTER MARK, embeddings, overrides, isolates), plus the
+ * interlinear annotation marks U+FFF9–U+FFFB, which hide the text between them.
+ */
+const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Bidi_Control}\uFFF9-\uFFFB]/gu;
 
 export function stripHidden(text: string): string {
-  return text.replace(HTML_COMMENT, '').replace(INVISIBLE, '');
+  // Invisible characters go before the definitions, so none can hide a definition from the scan.
+  return stripLinkDefinitions(text.replace(HTML_COMMENT, '').replace(INVISIBLE, ''));
 }

@@ -21,5 +21,8 @@ export type ForgeCommand =
   | { kind: 'help' }
   | { kind: 'status' }
   | { kind: 'stop' }
-  /** Recognised as addressed to Forge but not runnable; `reply` says why and what is allowed. */
-  | { kind: 'invalid'; reply: string };
+  /**
+   * Recognised as addressed to Forge but not runnable; `reply` says why and what is allowed.
+   * `help`: the reply is followed by the help text (an unknown command word or option).
+   */
+  | { kind: 'invalid'; reply: string; help?: true };

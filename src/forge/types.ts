@@ -187,6 +187,13 @@ export interface Forge {
 
   getPermission(login: string): Promise<RepoPermission>;
   /**
+   * Whether `login` is an active member of `team` — GitHub `org/team-slug` (child teams included;
+   * needs the App's organization `members: read` permission), GitLab a group path (inherited
+   * membership included). `false` for an unknown team or user, or a pending invitation; any other
+   * failure throws, so callers fail closed. Called from the event job only, never on the webhook path.
+   */
+  isTeamMember(team: string, login: string): Promise<boolean>;
+  /**
    * Whether the actor is a bot (Forge's own account included), beyond what the webhook said: some
    * hosts only tell through their API. Bots never make Forge act.
    */

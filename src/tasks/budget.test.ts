@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fixtureTask, fixtureTurn } from '../../test/kit/tasks.js';
 import { capBeforeTurn, capDuringTurn, taskSpend } from './budget.js';
+import { effectiveLimits } from './turn-budget.js';
 
 const limits = { maxAgentSteps: 10, maxTaskCostUsd: 5, maxTaskTokens: 1000, maxRepoDailyCostUsd: 20 };
 
@@ -46,5 +47,25 @@ test("the repository's cap messages use the host's word for it", () => {
   assert.match(
     capDuringTurn(limits, { costUsd: 0, tokens: 0 }, 19.6, spend, 'project')!.message,
     /^The project reached its daily model budget of \$20\.00\./,
+  );
+});
+
+test("a repository's limits narrow every operator limit, never widen one", () => {
+  const operator = { maxAgentSteps: 10, maxTaskCostUsd: 5, maxTaskTokens: 1000, maxRepoDailyCostUsd: 20 };
+  assert.deepEqual(effectiveLimits(operator, undefined), operator);
+  assert.deepEqual(
+    effectiveLimits(operator, {
+      maxAgentSteps: 4,
+      maxTaskCostUsd: 9,
+      maxTaskTokens: 300,
+      maxRepoDailyCostUsd: 7,
+    }),
+    { maxAgentSteps: 4, maxTaskCostUsd: 5, maxTaskTokens: 300, maxRepoDailyCostUsd: 7 },
+  );
+  // The repository's daily budget is what the next turn is checked against.
+  assert.match(
+    capBeforeTurn(effectiveLimits(operator, { maxRepoDailyCostUsd: 7 }), { costUsd: 0, tokens: 0 }, 7.5)
+      ?.message ?? '',
+    /used \$7\.50 of its \$7\.00 daily model budget/,
   );
 });

@@ -2,8 +2,8 @@ import { stripHidden } from '../commands/sanitize.js';
 import type { FeedbackComment, ReviewFeedback, ReviewThreadFeedback } from '../forge/types.js';
 
 /**
- * Review feedback as the agent gets it: read once when the turn starts (later edits change nothing
- * for this turn), hidden content stripped, Forge's own progress comments dropped, and bounded so a
+ * Review feedback as the agent gets it: read once when the turn is asked for (later edits change
+ * nothing for this turn), hidden content stripped, Forge's own progress comments dropped, and bounded so a
  * busy pull request cannot blow up the prompt — newest first, with counts of what was left out.
  */
 

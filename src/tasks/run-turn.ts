@@ -196,6 +196,8 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
       idleTimeout: deps.idleTimeoutMs,
       ...(deps.maxAgentSteps !== undefined ? { maxAgentSteps: deps.maxAgentSteps } : {}),
       ...(deps.maxTaskCostUsd !== undefined ? { maxTaskCostUsd: deps.maxTaskCostUsd } : {}),
+      ...(deps.budget ? { maxTaskTokens: deps.budget.limits.maxTaskTokens } : {}),
+      ...(deps.budget ? { maxRepoDailyCostUsd: deps.budget.limits.maxRepoDailyCostUsd } : {}),
     });
     const repo: RepoSettings = loaded.settings;
     if (loaded.problems.length) {

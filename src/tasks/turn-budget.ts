@@ -32,12 +32,15 @@ export class LimitReached extends Error {
 /** The operator's limits, narrowed (never widened) by a repository's settings. */
 export function effectiveLimits(
   operator: BudgetLimits,
-  repo: { maxAgentSteps?: number; maxTaskCostUsd?: number } | undefined,
+  repo: Partial<BudgetLimits> | undefined,
 ): BudgetLimits {
+  const narrowed = (key: keyof BudgetLimits) =>
+    Math.min(operator[key], repo?.[key] ?? Number.POSITIVE_INFINITY);
   return {
-    ...operator,
-    maxAgentSteps: Math.min(operator.maxAgentSteps, repo?.maxAgentSteps ?? Number.POSITIVE_INFINITY),
-    maxTaskCostUsd: Math.min(operator.maxTaskCostUsd, repo?.maxTaskCostUsd ?? Number.POSITIVE_INFINITY),
+    maxAgentSteps: narrowed('maxAgentSteps'),
+    maxTaskCostUsd: narrowed('maxTaskCostUsd'),
+    maxTaskTokens: narrowed('maxTaskTokens'),
+    maxRepoDailyCostUsd: narrowed('maxRepoDailyCostUsd'),
   };
 }
 

@@ -7,8 +7,9 @@ import type { TaskStore } from './store.js';
 import type { Task, Turn } from './types.js';
 
 /**
- * The review side of a turn, kept out of run-turn: reading the change request's review feedback
- * when the turn starts, and answering in review threads when it ends.
+ * The review side of a turn, kept out of run-turn: snapshotting the change request's review
+ * feedback when the turn is asked for (in the event job), handing the snapshot to the turn when it
+ * starts, and answering in review threads when it ends.
  */
 
 export interface TurnFeedbackDeps {
@@ -19,15 +20,52 @@ export interface TurnFeedbackDeps {
 }
 
 /** The change request whose feedback the turn gets: turns asked on one, and address-reviews turns. */
-export function feedbackTarget(task: Task, turn: Turn): number | undefined {
+export function feedbackTarget(
+  task: Pick<Task, 'changeRequest'>,
+  turn: Pick<Turn, 'place' | 'mode'>,
+): number | undefined {
   if (turn.place.type !== 'issue') return turn.place.number;
   return turn.mode === 'address_reviews' ? task.changeRequest?.number : undefined;
 }
 
+/** Reads and snapshots a change request's feedback (the thread a turn was asked in leads). */
+export async function readFeedback(
+  forge: Forge,
+  number: number,
+  place: Turn['place'],
+): Promise<FeedbackSnapshot> {
+  const raw = await forge.listReviewFeedback(number);
+  return snapshotFeedback(number, raw, {
+    ...(place.type === 'review_thread' ? { focusThreadId: place.threadId } : {}),
+  });
+}
+
 /**
- * Reads the review feedback once, as the turn starts. An address-reviews turn records the threads
- * its prompt lists (so a retried turn answers the same ones) and fails without them; any other turn
- * goes on without feedback when it cannot be read.
+ * In the event job, when a turn is asked for: the feedback it will get, read now so that edits made
+ * while it waits in line change nothing. Undefined when the turn gets none, or when it cannot be
+ * read now (the turn then reads it as it starts).
+ */
+export async function feedbackAtTrigger(
+  task: Pick<Task, 'changeRequest'>,
+  turn: Pick<Turn, 'place' | 'mode'>,
+  forge: Forge,
+  log: Logger,
+): Promise<FeedbackSnapshot | undefined> {
+  const number = feedbackTarget(task, turn);
+  if (number === undefined) return undefined;
+  try {
+    return await readFeedback(forge, number, turn.place);
+  } catch (error) {
+    log.warn({ err: error }, 'could not read the review feedback when the turn was asked for');
+    return undefined;
+  }
+}
+
+/**
+ * The review feedback a starting turn gets: the snapshot taken when it was asked for, or — when
+ * there is none (it could not be read then) — read once, now. An address-reviews turn records the
+ * threads its prompt lists (so a retried turn answers the same ones) and fails without them; any
+ * other turn goes on without feedback when it cannot be read.
  */
 export async function loadTurnFeedback(
   task: Task,
@@ -38,20 +76,22 @@ export async function loadTurnFeedback(
   const number = feedbackTarget(task, turn);
   if (number === undefined) return { task };
   let feedback: FeedbackSnapshot;
-  try {
-    const raw = await forge.listReviewFeedback(number);
-    feedback = snapshotFeedback(number, raw, {
-      ...(turn.place.type === 'review_thread' ? { focusThreadId: turn.place.threadId } : {}),
-    });
-  } catch (error) {
-    if (turn.mode === 'address_reviews') throw error;
-    deps.log.warn({ err: error }, 'could not read the review feedback');
-    await deps.note('could not read the review feedback; the agent works without it');
-    return { task };
+  const snapshotted = turn.feedback?.changeRequest === number;
+  if (snapshotted) {
+    feedback = turn.feedback!;
+  } else {
+    try {
+      feedback = await readFeedback(forge, number, turn.place);
+    } catch (error) {
+      if (turn.mode === 'address_reviews') throw error;
+      deps.log.warn({ err: error }, 'could not read the review feedback');
+      await deps.note('could not read the review feedback; the agent works without it');
+      return { task };
+    }
   }
   const left = feedback.omitted.threads + feedback.omitted.reviews + feedback.omitted.comments;
   await deps.note(
-    `review feedback: ${feedback.threads.length} unresolved thread(s), ${feedback.reviews.length} review(s), ${feedback.comments.length} comment(s)${left ? `; ${left} older item(s) left out of the prompt` : ''}`,
+    `review feedback${snapshotted ? ' (as it was when the turn was asked for)' : ''}: ${feedback.threads.length} unresolved thread(s), ${feedback.reviews.length} review(s), ${feedback.comments.length} comment(s)${left ? `; ${left} older item(s) left out of the prompt` : ''}`,
   );
   if (turn.mode === 'address_reviews') {
     const ids = feedback.threads.map((t) => t.threadId);

@@ -1,6 +1,7 @@
 import type { Usage } from '../agents/types.js';
 import type { RunOptions } from '../commands/types.js';
 import type { CommentPlace, RepoRef } from '../forge/types.js';
+import type { FeedbackSnapshot } from './feedback.js';
 
 /**
  * A task is the durable conversation bound to one issue and the change request it opens;
@@ -70,6 +71,11 @@ export interface Turn {
    * prompt when it started; Forge answers in each of them when the turn ends.
    */
   reviewThreads?: string[];
+  /**
+   * The change request's review feedback as it was when the turn was asked for (bounded, ~80k
+   * characters), so later edits change nothing for this turn. Dropped once the turn is finished.
+   */
+  feedback?: FeedbackSnapshot;
 }
 
 /**

@@ -80,6 +80,11 @@ export interface ContractEnv {
   seedBranch(name: string): Promise<string>;
   /** Commits `content` at `path` on an existing branch (the default branch included), as a human. */
   seedFile(branch: string, path: string, content: string): Promise<void>;
+  /**
+   * A team whose members are these (active) users — GitHub: a team of the repository's
+   * organization; GitLab: a group Forge's user can see. Returns the path `isTeamMember` takes.
+   */
+  seedTeam(members: readonly string[]): Promise<string>;
   /** Grants `login` a permission on the repository ('none': a known user without access). */
   setPermission(login: string, permission: ContractPermission): Promise<void>;
   /** Comments on an issue or change request, oldest first (review thread comments not included). */
@@ -212,6 +217,18 @@ export function forgeContract(name: string, setup: () => Promise<ContractEnv>): 
         assert.equal(await forge.getPermission(login), permission, `${login} has ${permission}`);
       }
       assert.equal(await forge.getPermission(unique('nobody-at-all')), 'none');
+    });
+
+    test('isTeamMember: the team’s members are, anyone else and an unknown team are not', async () => {
+      const [kim, lee, max] = [unique('kim'), unique('lee'), unique('max')];
+      const team = await env.seedTeam([kim, lee]);
+      const other = await env.seedTeam([max]);
+      assert.equal(await forge.isTeamMember(team, kim), true);
+      assert.equal(await forge.isTeamMember(team, lee.toUpperCase()), true, 'logins match in any case');
+      assert.equal(await forge.isTeamMember(team, max), false, 'a member of another team');
+      assert.equal(await forge.isTeamMember(other, kim), false);
+      assert.equal(await forge.isTeamMember(team, unique('nobody-at-all')), false, 'an unknown user');
+      assert.equal(await forge.isTeamMember(`${team}-gone`, kim), false, 'an unknown team');
     });
 
     test('getIssue returns the issue as the host holds it', async () => {

@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { Probot, ProbotOctokit } from 'probot';
@@ -65,6 +67,7 @@ async function setup(): Promise<ContractEnv> {
     webUrl: `${github.url}/${REPO}`,
   };
   const bare = join(git.root, `${REPO}.git`);
+  let teams = 0;
 
   return {
     forge: new GitHubForge(octokit, repo),
@@ -107,6 +110,11 @@ async function setup(): Promise<ContractEnv> {
     },
     async seedFile(branch, path, content) {
       await git.pushAs(`${REPO}.git`, branch, { [path]: content }, `Add ${path}`);
+    },
+    async seedTeam(members) {
+      const slug = `team-${++teams}`;
+      github.addTeam(OWNER, slug, members);
+      return `${OWNER}/${slug}`;
     },
     async setPermission(login, permission) {
       github.setPermission(REPO, login, permission);
@@ -186,3 +194,65 @@ async function setup(): Promise<ContractEnv> {
 }
 
 forgeContract('GitHubForge (fake GitHub REST and GraphQL APIs, real git server)', setup);
+
+/** What only GitHub has: pending team invitations, and the organization `members` permission. */
+describe('GitHubForge on GitHub specifics', () => {
+  const repo: RepoRef = {
+    forge: 'github',
+    installationId: INSTALLATION,
+    path: REPO,
+    cloneUrl: 'http://127.0.0.1:1/unused.git',
+    defaultBranch: 'main',
+    webUrl: 'http://127.0.0.1:1',
+  };
+  async function forgeOn(github: FakeGitHub): Promise<GitHubForge> {
+    const probot = new Probot({
+      appId: github.appId,
+      privateKey: github.privateKeyPem,
+      baseUrl: github.apiUrl,
+      secret: 'x',
+      log: pino({ level: 'silent' }),
+      Octokit: UnthrottledOctokit,
+    });
+    return new GitHubForge(await probot.auth(INSTALLATION), repo);
+  }
+
+  test('team membership: a pending invitation is none; without the members permission the check fails', async () => {
+    const github = await FakeGitHub.start();
+    const refused = await FakeGitHub.start();
+    try {
+      for (const fake of [github, refused]) {
+        fake.addRepo({ owner: OWNER, name: NAME, installationId: INSTALLATION });
+        fake.addTeam(OWNER, 'reviewers', ['kim', { login: 'lee', state: 'pending' }]);
+      }
+      const forge = await forgeOn(github);
+      assert.equal(await forge.isTeamMember('acme/reviewers', 'kim'), true);
+      assert.equal(await forge.isTeamMember('acme/reviewers', 'lee'), false, 'invited, not yet a member');
+      assert.equal(await forge.isTeamMember('other-org/reviewers', 'kim'), false, 'another organization');
+      assert.deepEqual(
+        [...new Set(github.calls.filter((c) => c.method === 'GET').map((c) => c.operationId))],
+        ['teams/get-membership-for-user-in-org'],
+      );
+      github.assertNoViolations();
+
+      // An organization owner has not approved the App's new `members` permission yet.
+      refused.setGrantedPermissions(INSTALLATION, {
+        checks: 'write',
+        contents: 'write',
+        issues: 'write',
+        metadata: 'read',
+        pull_requests: 'write',
+      });
+      await assert.rejects(
+        (await forgeOn(refused)).isTeamMember('acme/reviewers', 'kim'),
+        (error: unknown) => {
+          assert.equal((error as { status?: number }).status, 403);
+          return true;
+        },
+      );
+    } finally {
+      await github.close();
+      await refused.close();
+    }
+  });
+});

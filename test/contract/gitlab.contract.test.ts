@@ -146,6 +146,14 @@ async function start(): Promise<Started> {
     async seedFile(branch, path, content) {
       await git.pushAs(`${PROJECT}.git`, branch, { [path]: content }, `Add ${path}`);
     },
+    async seedTeam(members) {
+      // Forge's user is a member so it can see the (private) group; see the GitLab specifics below.
+      const path = `acme/team-${gitlab.state.nextId()}`;
+      gitlab.addGroup(path);
+      gitlab.setGroupRole(path, BOT, 'guest');
+      for (const login of members) gitlab.setGroupRole(path, login, 'reporter');
+      return path;
+    },
     async setPermission(login, permission) {
       gitlab.setRole(PROJECT, login, ROLE[permission]);
     },
@@ -223,6 +231,25 @@ describe('GitLabForge on GitLab specifics', () => {
     assert.equal(await s.forge.getPermission('pia'), 'read');
     const calls = s.gitlab.calls.filter((c) => c.endpoint === 'members/get-all');
     assert.ok(calls.every((c) => c.path.startsWith('/projects/acme%2Fplatform%2Fwidgets/members/all/')));
+    s.gitlab.assertNoViolations();
+  });
+
+  test('team membership: inherited from parent groups counts; a blocked user or a group Forge cannot see does not', async () => {
+    s.gitlab.addGroup('acme/qa');
+    s.gitlab.setGroupRole('acme/qa', BOT, 'guest');
+    s.gitlab.setGroupRole('acme', 'hana', 'developer');
+    assert.equal(await s.forge.isTeamMember('acme/qa', 'hana'), true, 'a member of the parent group');
+    s.gitlab.setGroupRole('acme/qa', 'ivo', 'guest');
+    s.gitlab.user('ivo').state = 'blocked';
+    assert.equal(await s.forge.isTeamMember('acme/qa', 'ivo'), false, 'a blocked user');
+    s.gitlab.addGroup('other/secret');
+    s.gitlab.setGroupRole('other/secret', 'jo', 'maintainer');
+    assert.equal(await s.forge.isTeamMember('other/secret', 'jo'), false, 'a private group Forge cannot see');
+    const calls = s.gitlab.calls.filter((c) => c.endpoint === 'group-members/get-all');
+    assert.ok(calls.some((c) => c.path.startsWith('/groups/acme%2Fqa/members/all/')));
+    assert.ok(
+      calls.some((c) => c.path.startsWith('/groups/other%2Fsecret/members/all/') && c.status === 404),
+    );
     s.gitlab.assertNoViolations();
   });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { HELP_HEADING } from '../../src/commands/parse.js';
 import { waitFor } from '../kit/fake-github/wait.js';
 import { type Harness, REPO, REPO_REF, useHarness } from './harness.js';
 
@@ -132,13 +133,42 @@ describe('webhook intake, authorization and commands (GitHub)', () => {
     const bot = () => h.github.comments(REPO, issue).filter((c) => c.user === 'forge-test[bot]');
     // Eight writes (a 👀 and a reply each), a second apart: GitHub's pace for writes.
     await waitFor(() => bot().length === 4, 30_000);
-    const bodies = bot()
-      .map((c) => c.body)
-      .join('\n---\n');
-    assert.match(bodies, /\/forge stop/);
-    assert.match(bodies, /no Forge task here yet/i);
-    assert.match(bodies, /takes no text/);
-    assert.match(bodies, /command/, 'lists the allowed agents');
+    const bodies = bot().map((c) => c.body);
+    // Only the help reply opens with the help heading and lists plan and address-reviews.
+    const help = bodies.filter((b) => b.startsWith(`${HELP_HEADING}\n`));
+    assert.equal(help.length, 1, bodies.join('\n---\n'));
+    assert.ok(help[0]!.includes('`/forge plan <instruction>`'), help[0]);
+    assert.ok(help[0]!.includes('`/forge address-reviews [notes]`'), help[0]);
+    assert.ok(help[0]!.includes('`/forge stop`'), help[0]);
+    assert.ok(
+      bodies.some((b) => /^There is no Forge task here yet/.test(b)),
+      'the status reply',
+    );
+    assert.ok(
+      bodies.some((b) => /^`\/forge stop` takes no text/.test(b)),
+      'stop with extra text is answered, not run',
+    );
+    const agent = bodies.find((b) => b.startsWith('Unknown agent `gpt9`'));
+    assert.match(agent ?? '', /Allowed agents: `command`\./, 'lists the allowed agents');
+    assert.equal(await h.forge.store.findByNumber(REPO_REF, issue), undefined, 'nothing ran');
+  });
+
+  test('`/forge` alone, a mistyped command and an unknown option get the help, and nothing runs', async () => {
+    const issue = h.newIssue('Typos');
+    await h.comment({ number: issue, body: '/forge' });
+    await h.comment({ number: issue, body: '/forge stauts' });
+    await h.comment({ number: issue, body: '/forge --fast fix it' });
+    const bot = () => h.github.comments(REPO, issue).filter((c) => c.user === 'forge-test[bot]');
+    await waitFor(() => bot().length === 3, 30_000, { what: 'three replies' });
+    const [alone, typo, flag] = bot().map((c) => c.body);
+    assert.ok(alone!.startsWith(`${HELP_HEADING}\n`), alone);
+    assert.match(typo!, /^`stauts` is not a Forge command — did you mean `\/forge status`\?/);
+    assert.ok(typo!.includes(`\n\n${HELP_HEADING}\n`), 'the help follows in the same reply');
+    assert.match(flag!, /^Unknown option `--fast`/);
+    assert.ok(flag!.includes(`\n\n${HELP_HEADING}\n`), 'the help follows in the same reply');
+    await h.quiet();
+    assert.equal(bot().length, 3, 'one reply each');
+    assert.equal(await h.forge.store.findByNumber(REPO_REF, issue), undefined, 'no turn, no task');
   });
 
   test('an edited comment never triggers', async () => {

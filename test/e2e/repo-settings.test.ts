@@ -73,7 +73,9 @@ describe('per-repository settings (.github/forge.yml)', () => {
   });
 
   test('limits within the operator bounds apply (idle timeout keeps the work); one above is refused by name', async () => {
-    await settingsFile(['limits:', '  idleTimeout: 2s', '  maxAgentSteps: 100000'].join('\n'));
+    await settingsFile(
+      ['limits:', '  idleTimeout: 2s', '  maxAgentSteps: 100000', '  maxTaskTokens: 99000000000'].join('\n'),
+    );
     const issue = h.newIssue('Idle limit');
     const started = Date.now();
     await h.comment({ number: issue, body: '/forge go quiet [quiet:30]' });
@@ -93,6 +95,10 @@ describe('per-repository settings (.github/forge.yml)', () => {
     assert.match(
       problem.body,
       /100000 steps is above this Forge's bound of 200 steps \(FORGE_MAX_AGENT_STEPS\)/,
+    );
+    assert.match(
+      problem.body,
+      /`limits\.maxTaskTokens`: 99,000,000,000 tokens is above this Forge's bound of 50,000,000 tokens \(FORGE_MAX_TASK_TOKENS\)/,
     );
   });
 
@@ -175,6 +181,69 @@ describe('per-repository settings (.github/forge.yml)', () => {
     const task = await h.settled(issue);
     assert.equal(task.turns[0]!.state, 'completed', task.turns[0]!.error);
     assert.equal(task.turns[0]!.requestedBy, 'maya');
+  });
+
+  test('allowedTeams: a writer in the team runs; a writer outside it is refused naming the team', async () => {
+    h.github.addTeam('acme', 'reviewers', ['maya', 'rita', { login: 'alice', state: 'pending' }]);
+    await settingsFile('allowedTeams: [acme/reviewers]\n');
+    const issue = h.newIssue('Reviewers only');
+    await h.comment({ number: issue, body: '/forge do it', user: 'alice' });
+    await h.comment({ number: issue, body: '/forge do it too', user: 'rita' });
+    const replies = () => h.github.comments(REPO, issue).filter((c) => c.user === 'forge-test[bot]');
+    await waitFor(() => replies().length === 2, 20_000, { what: 'two refusals' });
+    const alice = replies().find((c) => c.body.startsWith('@alice'))?.body;
+    const rita = replies().find((c) => c.body.startsWith('@rita'))?.body;
+    assert.match(
+      alice!,
+      /^@alice This repository's `\.github\/forge\.yml` limits who may ask Forge, and you are not a member of `acme\/reviewers` \(`allowedTeams`\)\.$/,
+      'a pending invitation is no membership',
+    );
+    assert.match(
+      rita!,
+      /^@rita Forge only takes instructions from people with write access/,
+      'the team never widens',
+    );
+    assert.equal(await h.forge.store.findByNumber(REPO_REF, issue), undefined, 'no task started');
+
+    await h.comment({ number: issue, body: '/forge do it', user: 'maya' });
+    const task = await h.settled(issue);
+    assert.equal(task.turns[0]!.state, 'completed', task.turns[0]!.error);
+    assert.equal(task.turns[0]!.requestedBy, 'maya');
+    const checks = h.github.calls.filter((c) => c.operationId === 'teams/get-membership-for-user-in-org');
+    assert.deepEqual(
+      checks.map((c) => c.params.username).sort(),
+      ['alice', 'maya'],
+      'asked for writers only, once per trigger',
+    );
+  });
+
+  test('a broken access list fails closed: every writer gets one reply naming the problem, and nothing runs', async () => {
+    for (const [file, problem] of [
+      [
+        'allowedUsers: [maya\npullRequests: draft\n',
+        /`\.github\/forge\.yml` is not valid YAML .*mentions `allowedUsers` or `allowedTeams`/,
+      ],
+      ['allowedUsers: []\n', /`allowedUsers`: expected a non-empty list of logins/],
+      ['allowed_users: [maya]\n', /unknown key `allowed_users` — did you mean `allowedUsers`\?/],
+    ] as const) {
+      await settingsFile(file);
+      const issue = h.newIssue('Broken list');
+      await h.comment({ number: issue, body: '/forge do it', user: 'maya' });
+      const reply = await waitFor(
+        () => h.github.comments(REPO, issue).find((c) => c.user === 'forge-test[bot]'),
+        20_000,
+        { what: 'the refusal' },
+      );
+      assert.match(
+        reply.body,
+        /^@maya Forge cannot tell who may ask it here, so it does nothing until `\.github\/forge\.yml` on `main` is fixed:/,
+      );
+      assert.match(reply.body, problem);
+      assert.match(reply.body, /remove the key to let everyone with write access ask/);
+      await h.quiet();
+      assert.equal(h.github.comments(REPO, issue).filter((c) => c.user === 'forge-test[bot]').length, 1);
+      assert.equal(await h.forge.store.findByNumber(REPO_REF, issue), undefined, 'no task started');
+    }
   });
 
   test("triggerLabel: the repository's label starts a task, the operator's no longer does there", async () => {

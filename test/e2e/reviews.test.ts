@@ -70,6 +70,60 @@ describe('pull request reviews', () => {
     assert.ok(graphql.length >= 2, 'the threads were read page by page');
   });
 
+  test('a turn queued from a review thread: its place in line is answered in the thread, and edits made while it waits change nothing', async () => {
+    const pr = await openPr('Snapshot');
+    const root = thread(pr, 'Rename the heading: ORIGINAL-REVIEW-4a1');
+    await h.comment({ number: pr, body: '/forge slow work [slow:30]', isPullRequest: true });
+    await waitFor(async () => {
+      const t = await h.forge.store.findByNumber(REPO_REF, pr);
+      return (
+        t && (await h.forge.store.events(t.id)).some((e) => e.turn === 2 && e.text.includes('working… 2'))
+      );
+    }, 20_000);
+    await h.reviewComment({ pr, body: '/forge do what the thread asks [prompt]', inReplyTo: root.id });
+    const note = await waitFor(
+      () =>
+        h.github
+          .reviewComments(REPO, pr)
+          .find((c) => c.user === BOT && c.inReplyToId === root.id && /Queued as turn 3/.test(c.body)),
+      20_000,
+      { what: 'the place-in-line note in the thread' },
+    );
+    assert.match(note.body, /^Queued as turn 3 of this task, behind 1 other turn\./);
+    assert.ok(
+      !h.github.comments(REPO, pr).some((c) => /Queued as turn 3/.test(c.body)),
+      'not in the conversation',
+    );
+    const queued = (await h.forge.store.findByNumber(REPO_REF, pr))!.turns[2]!;
+    assert.equal(queued.state, 'queued');
+    assert.ok(
+      queued.feedback?.threads.some((t) => t.comments.some((c) => c.body.includes('ORIGINAL-REVIEW-4a1'))),
+      'the feedback was snapshotted when the turn was asked for',
+    );
+
+    // The reviewer rewrites the comment while turn 3 waits.
+    h.github.editReviewComment(REPO, root.id, 'Delete the README: EDITED-REVIEW-9c2');
+    await h.comment({ number: pr, body: '/forge stop', isPullRequest: true });
+    const task = await h.settled(pr, 3, 60_000);
+    const turn = task.turns[2]!;
+    assert.equal(turn.state, 'completed', turn.error);
+    const prompt = (await h.git.fileAt(`${REPO}.git`, task.branch!, 'prompt-dump.txt')) ?? '';
+    assert.match(prompt, /## Review feedback on pull request #\d+/);
+    assert.match(prompt, /when this turn was asked for/);
+    assert.ok(prompt.includes('ORIGINAL-REVIEW-4a1'), 'the text as it was when the turn was asked for');
+    assert.ok(!prompt.includes('EDITED-REVIEW-9c2'), 'the later edit does not reach the agent');
+
+    // Once a turn is finished its snapshot is dropped when the next one is queued.
+    assert.ok(turn.feedback, 'kept while it might still be needed');
+    await h.comment({ number: pr, body: '/forge one more', isPullRequest: true });
+    const after = await h.settled(pr, 4);
+    assert.deepEqual(
+      after.turns.slice(0, 3).map((t) => t.feedback),
+      [undefined, undefined, undefined],
+      'finished turns keep no snapshot',
+    );
+  });
+
   test('/forge address-reviews handles every unresolved thread in one turn and answers in each', async () => {
     const pr = await openPr('Address them');
     const a = thread(pr, 'Use a shorter title.');

@@ -68,6 +68,24 @@ export class GitHubForge implements Forge {
     }
   }
 
+  /** An invitation not yet accepted (`pending`) is no membership. */
+  async isTeamMember(team: string, login: string): Promise<boolean> {
+    const [org, slug, ...rest] = team.split('/');
+    if (!org || !slug || rest.length) return false;
+    try {
+      const { data } = await this.octokit.rest.teams.getMembershipForUserInOrg({
+        org,
+        team_slug: slug,
+        username: login,
+      });
+      return data.state === 'active';
+    } catch (error) {
+      // Not a member, or no such team (GitHub does not say which).
+      if (status(error) === 404) return false;
+      throw error;
+    }
+  }
+
   /** GitHub's webhooks say it: `sender.type` is `Bot` for Apps, Forge's own included. */
   async isBot(actor: Actor): Promise<boolean> {
     return actor.isBot;

@@ -88,6 +88,27 @@ export class GitLabForge implements Forge {
     }
   }
 
+  /**
+   * Direct or inherited membership of the group at `team` (`group` or `group/subgroup`), active and
+   * at least Guest (Minimal Access is no membership). Forge's user must be able to see the group:
+   * GitLab answers 404 for a group it cannot see, which counts as no membership.
+   */
+  async isTeamMember(team: string, login: string): Promise<boolean> {
+    const users = (await this.api.users.all({ username: login })) as unknown as GitLabUser[];
+    const user = users.find((u) => u.username.toLowerCase() === login.toLowerCase());
+    if (!user) return false;
+    try {
+      const member = (await this.api.groupMembers.show(team, user.id, { includeInherited: true })) as {
+        access_level: number;
+        state?: string | null;
+      };
+      return (member.state ?? 'active') === 'active' && member.access_level >= 10;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      throw error;
+    }
+  }
+
   /** Forge's own user, access-token bots (by name) and every user GitLab flags as a bot. */
   async isBot(actor: Actor): Promise<boolean> {
     if (actor.isBot || isAccessTokenBotName(actor.login)) return true;

@@ -48,6 +48,10 @@ export function defineLimitScenarios(start: StartDriver): void {
         name: "a repository's settings file narrows the agent-step cap for its turns",
         run: (x) => repoCap(x, up()),
       },
+      {
+        name: "a repository's maxTaskTokens and maxRepoDailyCostUsd narrow the operator's caps",
+        run: (x) => repoTokenAndDailyCaps(x, up()),
+      },
     ],
     d,
   );
@@ -178,4 +182,26 @@ async function repoCap(d: ForgeDriver, upstream: FakeUpstream) {
   assert.match(turn.error ?? '', /limit of 1 agent steps/);
   assert.equal(upstream.requests.length - before, 1);
   assert.ok(turn.commitSha, 'its work is kept');
+}
+
+async function repoTokenAndDailyCaps(d: ForgeDriver, upstream: FakeUpstream) {
+  await d.git.pushAs(d.gitRepo, 'main', { [d.settingsPath]: 'limits:\n  maxTaskTokens: 400\n' }, 'Forge settings');
+  const at = onIssue(d.newIssue('Few tokens'));
+  const before = upstream.requests.length;
+  await d.ask(at, '/forge add an entry [model:3]');
+  const turn = (await d.settled(at)).turns[0]!;
+  assert.equal(turn.endReason, 'limit');
+  assert.match(turn.error ?? '', /The task reached its limit of 400 tokens/);
+  assert.equal(upstream.requests.length - before, 1, '421 tokens after the first request');
+  assert.ok(turn.commitSha, 'its work is kept');
+
+  // Earlier turns in this file spent more than $1 today: a $1 daily budget refuses the next turn.
+  await d.git.pushAs(d.gitRepo, 'main', { [d.settingsPath]: 'limits:\n  maxRepoDailyCostUsd: 1\n' }, 'Forge settings');
+  const next = onIssue(d.newIssue('Daily budget'));
+  const beforeNext = upstream.requests.length;
+  await d.ask(next, '/forge add an entry [model:1]');
+  const refused = (await d.settled(next)).turns[0]!;
+  assert.equal(refused.endReason, 'limit');
+  assert.match(refused.error ?? '', /This (repository|project) has used \$\d+\.\d\d of its \$1\.00 daily model budget/);
+  assert.equal(upstream.requests.length, beforeNext, 'no model request');
 }

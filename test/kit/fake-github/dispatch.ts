@@ -11,6 +11,7 @@ import { manifestHandlers } from './handlers/manifests.js';
 import { pullHandlers } from './handlers/pulls.js';
 import { reactionHandlers } from './handlers/reactions.js';
 import { repoHandlers } from './handlers/repos.js';
+import { teamHandlers } from './handlers/teams.js';
 import { documentedMethods, matchOperation, type Operation } from './openapi.js';
 import { checkRequest, INVALID_JSON } from './request-check.js';
 import { checkRules, waived } from './rules.js';
@@ -51,6 +52,7 @@ const HANDLERS: Record<string, Handler> = {
   ...pullHandlers,
   ...checkHandlers,
   ...manifestHandlers,
+  ...teamHandlers,
 };
 
 /** Operations that take an app JWT rather than an installation token. */

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { appKeys, type IssuedToken, TokenRegistry } from './auth.js';
 import { type FakeContext, type FakeGitHubHooks, resolveBranch } from './context.js';
 import { Dispatcher, type RecordedCall, type Violation } from './dispatch.js';
-import { FakeGitHubReviewState } from './fake-state-reviews.js';
+import { FakeGitHubTeamState } from './fake-state-teams.js';
 import { type ManifestApp, type ManifestCodeInput, registerManifestCode } from './handlers/manifests.js';
 import { warmUp } from './openapi.js';
 import { fakeSha, type RepoState, State } from './state.js';
@@ -27,7 +27,7 @@ export interface FakeGitHubOptions extends FakeGitHubHooks {
  * OpenAPI description; anything GitHub would reject, or that the fake does not implement, is answered
  * with an error and recorded in `violations` (tests call `assertNoViolations()` in afterEach).
  */
-export class FakeGitHub extends FakeGitHubReviewState {
+export class FakeGitHub extends FakeGitHubTeamState {
   readonly appId: number;
   readonly privateKeyPem: string;
   readonly appSlug: string;

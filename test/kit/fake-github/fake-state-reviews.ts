@@ -40,6 +40,16 @@ export class FakeGitHubReviewState extends FakeGitHubState {
     else this.state.resolvedThreads.delete(rootCommentId);
   }
 
+  /** A reviewer edits their review comment (GitHub keeps its id and thread). */
+  editReviewComment(repo: string, commentId: number, body: string): void {
+    const comment = this.state.reviewComments.get(commentId);
+    if (!comment || comment.repo !== this.repo(repo).fullName) {
+      throw new Error(`fake GitHub: no review comment ${commentId} in ${repo}`);
+    }
+    comment.body = body;
+    comment.updatedAt = now();
+  }
+
   reviews(repo: string, pullNumber: number): ReviewState[] {
     const r = this.repo(repo);
     return [...this.state.reviews.values()]

@@ -163,6 +163,8 @@ export const APP_PERMISSIONS: Record<string, string> = {
   issues: 'write',
   metadata: 'read',
   pull_requests: 'write',
+  // Organization permission: team memberships for `allowedTeams`.
+  members: 'read',
 };
 export const APP_EVENTS = ['issue_comment', 'issues', 'pull_request', 'pull_request_review_comment'];
 

@@ -119,6 +119,15 @@ export interface CheckRunState {
   history: Record<string, unknown>[];
 }
 
+/** An organization's team; `members` by lower-case login. */
+export interface TeamState {
+  id: number;
+  org: string;
+  slug: string;
+  name: string;
+  members: Map<string, { login: string; role: 'member' | 'maintainer'; state: 'active' | 'pending' }>;
+}
+
 export class State {
   private nextId = 1000;
   readonly repos = new Map<string, RepoState>();
@@ -130,6 +139,10 @@ export class State {
   readonly resolvedThreads = new Map<number, string>();
   readonly reactions: ReactionState[] = [];
   readonly checkRuns = new Map<number, CheckRunState>();
+  /** Teams by `org/slug` (lower case). */
+  readonly teams = new Map<string, TeamState>();
+  /** What an installation was granted, when it differs from the App's permissions (not yet approved). */
+  readonly grantedPermissions = new Map<number, Record<string, string>>();
   private readonly userIds = new Map<string, number>();
 
   id(): number {

@@ -87,6 +87,17 @@ export const ENDPOINTS: readonly EndpointDef[] = [
     params: { id: projectId, user_id: { type: 'integer', required: true } },
   },
   {
+    // The same documented section as the project variant; `:id` is the group's id or URL-encoded path.
+    name: 'group-members/get-all',
+    method: 'GET',
+    path: '/groups/:id/members/all/:user_id',
+    doc: 'members.md#get-a-member-of-a-group-or-project-including-inherited-and-invited-members',
+    params: {
+      id: { type: 'integer or string', required: true },
+      user_id: { type: 'integer', required: true },
+    },
+  },
+  {
     name: 'issues/get',
     method: 'GET',
     path: '/projects/:id/issues/:issue_iid',

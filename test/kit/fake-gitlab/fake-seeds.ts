@@ -79,6 +79,15 @@ export class FakeGitLabSeeds {
     else members.set(user.id, ROLES[role]);
   }
 
+  /** A (private) group at `group/sub`, its parents created as needed. */
+  addGroup(path: string): void {
+    const parts = path.toLowerCase().split('/');
+    for (let i = 1; i <= parts.length; i++) {
+      const group = parts.slice(0, i).join('/');
+      if (!this.state.groups.has(group)) this.state.groups.set(group, { path: group, members: new Map() });
+    }
+  }
+
   /** Group membership, inherited by every project below the group. */
   setGroupRole(groupPath: string, username: string, role: Role): void {
     const group = this.state.groups.get(groupPath.toLowerCase());

@@ -30,4 +30,15 @@ export const peopleHandlers: Record<string, Handler> = {
     if (!found || level === 0) throw notFound();
     return { status: 200, body: { ...member(ctx, found, level), state: found.state } };
   },
+
+  /** Only by path; a group the caller cannot see is a 404, like one that does not exist. */
+  'group-members/get-all': (req, ctx) => {
+    const path = String(req.attrs.id);
+    if (!ctx.state.groups.has(path.toLowerCase()) || !ctx.state.canSeeGroup(path, req.caller.id))
+      throw notFound('Group');
+    const found = ctx.state.users.get(req.attrs.user_id as number);
+    const level = found ? ctx.state.groupAccessLevel(path, found.id) : 0;
+    if (!found || level === 0) throw notFound();
+    return { status: 200, body: { ...member(ctx, found, level), state: found.state } };
+  },
 };

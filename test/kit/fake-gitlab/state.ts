@@ -140,6 +140,27 @@ export class State {
     return level;
   }
 
+  /** Membership of a group: direct, or the highest level inherited from its parent groups. */
+  groupAccessLevel(path: string, userId: number): number {
+    const parts = path.toLowerCase().split('/');
+    let level = 0;
+    for (let i = 1; i <= parts.length; i++) {
+      level = Math.max(level, this.groups.get(parts.slice(0, i).join('/'))?.members.get(userId) ?? 0);
+    }
+    return level;
+  }
+
+  /** A private group is visible to members of it, of its parents, and of anything below it. */
+  canSeeGroup(path: string, userId: number): boolean {
+    const wanted = path.toLowerCase();
+    if (this.groupAccessLevel(wanted, userId) > 0) return true;
+    const below = (p: string) => p.toLowerCase().startsWith(`${wanted}/`);
+    return (
+      [...this.groups.values()].some((g) => below(g.path) && g.members.has(userId)) ||
+      [...this.projects.values()].some((p) => below(p.path) && p.members.has(userId))
+    );
+  }
+
   notesOf(projectId: number, type: NoteableType, iid: number): NoteState[] {
     return [...this.notes.values()]
       .filter((n) => n.projectId === projectId && n.noteableType === type && n.noteableIid === iid)

@@ -46,9 +46,10 @@ export const appHandlers: Record<string, Handler> = {
       }
       repositories = picked.map((r) => r.fullName.toLowerCase());
     }
-    const asked = (req.body.permissions as Record<string, string> | undefined) ?? APP_PERMISSIONS;
+    const installed = f.state.grantedPermissions.get(id) ?? APP_PERMISSIONS;
+    const asked = (req.body.permissions as Record<string, string> | undefined) ?? installed;
     for (const [k, v] of Object.entries(asked)) {
-      const granted = APP_PERMISSIONS[k];
+      const granted = installed[k];
       if (!granted || (v === 'write' && granted !== 'write')) {
         throw new HttpError(
           422,
