@@ -21,6 +21,7 @@ const CALLS: [Resource, (api: GitLabClient) => Promise<unknown>, Rule][] = [
   ['users', (api) => api.users.all({ username: 'alice' }), GENERAL],
   ['users', (api) => api.users.show(7), GENERAL],
   ['members', (api) => api.members.show(P, 7, { includeInherited: true }), GENERAL],
+  ['groupMembers', (api) => api.groupMembers.show('acme/platform', 7, { includeInherited: true }), GENERAL],
   ['issues', (api) => api.issues.show(1, { projectId: P }), GENERAL],
   ['issueNotes', (api) => api.issueNotes.all(P, 1, { perPage: 100 }), '*/issues/*/notes'],
   ['issueNotes', (api) => api.issueNotes.create(P, 1, 'hi'), '*/issues/*/notes'],

@@ -185,7 +185,12 @@ async function repoCap(d: ForgeDriver, upstream: FakeUpstream) {
 }
 
 async function repoTokenAndDailyCaps(d: ForgeDriver, upstream: FakeUpstream) {
-  await d.git.pushAs(d.gitRepo, 'main', { [d.settingsPath]: 'limits:\n  maxTaskTokens: 400\n' }, 'Forge settings');
+  await d.git.pushAs(
+    d.gitRepo,
+    'main',
+    { [d.settingsPath]: 'limits:\n  maxTaskTokens: 400\n' },
+    'Forge settings',
+  );
   const at = onIssue(d.newIssue('Few tokens'));
   const before = upstream.requests.length;
   await d.ask(at, '/forge add an entry [model:3]');
@@ -196,12 +201,20 @@ async function repoTokenAndDailyCaps(d: ForgeDriver, upstream: FakeUpstream) {
   assert.ok(turn.commitSha, 'its work is kept');
 
   // Earlier turns in this file spent more than $1 today: a $1 daily budget refuses the next turn.
-  await d.git.pushAs(d.gitRepo, 'main', { [d.settingsPath]: 'limits:\n  maxRepoDailyCostUsd: 1\n' }, 'Forge settings');
+  await d.git.pushAs(
+    d.gitRepo,
+    'main',
+    { [d.settingsPath]: 'limits:\n  maxRepoDailyCostUsd: 1\n' },
+    'Forge settings',
+  );
   const next = onIssue(d.newIssue('Daily budget'));
   const beforeNext = upstream.requests.length;
   await d.ask(next, '/forge add an entry [model:1]');
   const refused = (await d.settled(next)).turns[0]!;
   assert.equal(refused.endReason, 'limit');
-  assert.match(refused.error ?? '', /This (repository|project) has used \$\d+\.\d\d of its \$1\.00 daily model budget/);
+  assert.match(
+    refused.error ?? '',
+    /This (repository|project) has used \$\d+\.\d\d of its \$1\.00 daily model budget/,
+  );
   assert.equal(upstream.requests.length, beforeNext, 'no model request');
 }
