@@ -1,13 +1,18 @@
 import { explainError } from './explain.js';
 import type { TurnResources } from './prepare-turn.js';
 import { SetupFailed } from './run-agent.js';
-import { isFinished, transitionTurn } from './transitions.js';
+import { transitionTurn } from './transitions.js';
 import { LimitReached } from './turn-budget.js';
 import { answerThreads } from './turn-feedback.js';
+import { fenceOf, Superseded } from './turn-fence.js';
 import type { TurnRun } from './turn-run.js';
 
 /** An error ended the turn: a limit cancels it, anything else fails it with words a user can act on. */
 export function failTurn(run: TurnRun, error: unknown): void {
+  if (error instanceof Superseded) {
+    run.superseded = error;
+    return;
+  }
   run.log.error({ err: error }, 'turn failed');
   if (error instanceof LimitReached) {
     run.outcome = { state: 'cancelled', endReason: 'limit', error: error.message };
@@ -31,22 +36,29 @@ export async function releaseTurn(run: TurnRun, held: TurnResources): Promise<vo
 }
 
 /**
- * Writes how the turn ended, shows it on the sticky comment and the check, answers in the review
- * threads it was asked in or addressed, and hands the task's next turn to the queue.
+ * Writes how the turn ended — only while this attempt still owns the turn (compare-and-set) —,
+ * shows it on the sticky comment and the check, answers in the review threads it was asked in or
+ * addressed, and hands the task's next turn to the queue.
  */
 export async function finishTurn(run: TurnRun): Promise<void> {
   const { deps, forge, n, outcome, patch, log } = run;
-  await run.update((t) => {
-    const current = run.turnOf(t);
-    if (isFinished(current.state)) return;
-    transitionTurn(t, n, outcome.state, {
-      ...patch,
-      ...(outcome.endReason ? { endReason: outcome.endReason } : {}),
-      ...(outcome.error ? { error: outcome.error } : {}),
-    });
-    // A finished plan waits for `/forge approve`.
-    if (current.mode === 'plan' && outcome.state === 'completed' && patch.summary) t.pendingPlan = n;
-  });
+  const superseded =
+    run.superseded ??
+    (await run.update((t) => {
+      const current = run.turnOf(t);
+      const fence = fenceOf(current, run.attemptId);
+      if (fence instanceof Superseded) return fence;
+      delete current.published;
+      transitionTurn(t, n, outcome.state, {
+        ...patch,
+        ...(outcome.endReason ? { endReason: outcome.endReason } : {}),
+        ...(outcome.error ? { error: outcome.error } : {}),
+      });
+      // A finished plan waits for `/forge approve`.
+      if (current.mode === 'plan' && outcome.state === 'completed' && patch.summary) t.pendingPlan = n;
+      return undefined;
+    }));
+  if (superseded) return leaveTurn(run, superseded);
   run.setPhase('finished');
   await run.reporter.flush();
   run.task = (await deps.store.get(run.taskId)) ?? run.task;
@@ -58,4 +70,13 @@ export async function finishTurn(run: TurnRun): Promise<void> {
   log.info({ state: run.turn.state, writes: run.reporter.writes }, 'turn finished');
   deps.onTurnWrites?.(run.reporter.writes);
   await deps.scheduler.dispatchNext(run.taskId);
+}
+
+/** This attempt no longer owns the turn: it reports nothing and leaves the turn to its owner. */
+async function leaveTurn(run: TurnRun, why: Superseded): Promise<void> {
+  run.superseded = why;
+  run.log.warn({ attemptId: run.attemptId, why: why.why }, 'turn attempt superseded');
+  await run.note(
+    `turn ${run.n}: attempt ${run.attemptId.slice(0, 8)} stopped without pushing to the turn's branch: ${why.message}`,
+  );
 }

@@ -1,3 +1,4 @@
+import { rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentRunner, ModelAccess } from '../agents/types.js';
 import {
@@ -11,6 +12,7 @@ import { branchName } from '../git/branch-name.js';
 import { GitWorkspace } from '../git/workspace.js';
 import type { SandboxSession } from '../sandbox/types.js';
 import type { FeedbackSnapshot } from './feedback.js';
+import { adoptPushedCommit } from './recover-turn.js';
 import { effectiveLimits, LimitReached, TurnBudget } from './turn-budget.js';
 import { loadTurnFeedback } from './turn-feedback.js';
 import type { TurnRun } from './turn-run.js';
@@ -42,23 +44,21 @@ export interface PreparedTurn {
 }
 
 /**
- * The turn before the agent: the repository's settings, review feedback, the budget, the branch,
- * a checkout of it and a sandbox on that checkout.
+ * The turn before the agent, given the repository's settings: the branch and a checkout of it,
+ * review feedback, the budget, and a sandbox on the checkout. Undefined when the checkout shows that an
+ * earlier attempt of the turn already pushed its work (nothing is left to do but finish).
  */
-export async function prepareTurn(run: TurnRun, held: TurnResources): Promise<PreparedTurn> {
+export async function prepareTurn(
+  run: TurnRun,
+  settings: RepoSettings,
+  held: TurnResources,
+): Promise<PreparedTurn | undefined> {
   const { deps, forge } = run;
-  const settings = await loadSettings(run);
   const turnTimeoutMs = settings.limits?.turnTimeoutMs ?? deps.turnTimeoutMs;
   const idleTimeoutMs = settings.limits?.idleTimeoutMs ?? deps.idleTimeoutMs;
-  // Review feedback is read once, now: what the agent sees cannot change while it works.
-  const reviews = await loadTurnFeedback(run.task, run.turn, forge, { ...deps, note: (t) => run.note(t) });
-  run.task = reviews.task;
   const agentName = run.turn.options.agent ?? 'command';
   const agent = deps.agents.get(agentName);
   if (!agent) throw new Error(`the agent "${agentName}" is not configured on this Forge`);
-  if (deps.budget) held.budget = newBudget(run, settings, turnTimeoutMs);
-  // Refuses the turn before any work when the task or repository has no budget left.
-  const model = await held.budget?.start();
   const creds = await forge.gitCredentials();
   deps.redactor.add(creds.password);
   // Installation tokens live an hour; forget each one well after that so the redactor stays small.
@@ -66,6 +66,15 @@ export async function prepareTurn(run: TurnRun, held: TurnResources): Promise<Pr
   const planning = run.turn.mode === 'plan';
   const workspace = await checkout(run, settings, creds, planning);
   held.workspace = workspace;
+  // A worker that died while pushing, or right after, left the turn's commit on the branch:
+  // checked before the budget, which that attempt may have used up.
+  if (run.turn.attempts > 1 && !planning && (await adoptPushedCommit(run, workspace))) return undefined;
+  // Review feedback is read once, now: what the agent sees cannot change while it works.
+  const reviews = await loadTurnFeedback(run.task, run.turn, forge, { ...deps, note: (t) => run.note(t) });
+  run.task = reviews.task;
+  if (deps.budget) held.budget = newBudget(run, settings, turnTimeoutMs);
+  // Refuses the turn before the agent runs when the task or repository has no budget left.
+  const model = await held.budget?.start();
   const image = deps.imageFor?.(agentName);
   const session = await deps.sandbox.create({
     checkoutDir: workspace.dir,
@@ -173,9 +182,12 @@ async function checkout(
     remoteHasBranch = await forge.branchExists(run.task.branch!);
   }
   const task = run.task;
+  const root = join(deps.workspaceRoot, 'checkouts');
+  const attempt = run.turn.attempts;
+  await removeEarlierCheckouts(root, task.id, run.n, attempt);
   const workspace = await GitWorkspace.clone({
-    root: join(deps.workspaceRoot, 'checkouts'),
-    taskId: task.id,
+    root,
+    taskId: checkoutKey(task.id, attempt),
     turn: run.n,
     cloneUrl: task.repo.cloneUrl,
     creds,
@@ -203,4 +215,30 @@ async function resolveBranch(task: Task, forge: Forge, prefix: string): Promise<
   }
   if (task.branch) return task.branch;
   return branchName(task.issueNumber, task.issueTitle, (name) => forge.branchExists(name), prefix);
+}
+
+/**
+ * Each attempt of a turn checks out into a directory of its own (`tasks/<task>[.<attempt>]/turn-<n>`):
+ * an older attempt that is still running (its worker lost the job's lock) must not have its
+ * checkout replaced under it, nor remove the newer attempt's when it cleans up.
+ */
+function checkoutKey(taskId: string, attempt: number): string {
+  return attempt > 1 ? `${taskId}.${attempt}` : taskId;
+}
+
+/**
+ * What earlier attempts of the turn left behind when their worker died. An earlier attempt still
+ * running has been superseded: it stops without pushing whatever happens to its checkout.
+ */
+async function removeEarlierCheckouts(
+  root: string,
+  taskId: string,
+  n: number,
+  attempt: number,
+): Promise<void> {
+  for (let earlier = 1; earlier < attempt; earlier++) {
+    const dir = join(root, 'tasks', checkoutKey(taskId, earlier));
+    await rm(join(dir, `turn-${n}`), { recursive: true, force: true });
+    await rmdir(dir).catch(() => undefined);
+  }
 }

@@ -1,19 +1,22 @@
+import type { RepoSettings } from '../config/repo-settings.js';
 import { conversationOf, refOf } from '../forge/conversation.js';
 import type { ForgeWords } from '../forge/types.js';
 import { renderPullRequestBody } from '../progress/render.js';
 import type { PreparedTurn } from './prepare-turn.js';
 import { pushTurnCommit } from './push-turn.js';
+import { adoptPublished, checkFence, recordPublished, Superseded } from './turn-fence.js';
 import type { TurnRun } from './turn-run.js';
 import type { Task, Turn } from './types.js';
 
 /**
  * The agent's work, published: committed (as WIP when the turn did not complete) and pushed, and
- * the change request opened on the first push. A plan turn publishes nothing and lists what the
- * agent changed anyway.
+ * recorded on the turn at once (`Turn.published`). A plan turn publishes nothing and lists what the
+ * agent changed anyway. Only the attempt that owns the turn pushes (see turn-fence.ts).
  */
 export async function publishTurn(run: TurnRun, prepared: PreparedTurn): Promise<void> {
   const { deps, forge, patch } = run;
   const { workspace, creds } = prepared;
+  if (run.superseded?.why === 'newer_attempt') throw run.superseded;
   if (prepared.planning) {
     // The user asked for a plan, not for changes: nothing is committed, and anything the agent
     // changed anyway is left out and listed.
@@ -22,6 +25,7 @@ export async function publishTurn(run: TurnRun, prepared: PreparedTurn): Promise
       patch.discardedPaths = changed.map((p) => p.replace(/\/$/, ''));
       await run.note(`plan turn: left out ${changed.length} file(s) the agent changed`);
     }
+    await record(run);
     return;
   }
   // Whatever happened, the agent's work is kept.
@@ -38,8 +42,16 @@ export async function publishTurn(run: TurnRun, prepared: PreparedTurn): Promise
   if (!commit?.sha) {
     patch.noChanges = true;
     await run.note('no changes to commit');
+    await record(run);
     return;
   }
+  // The last moment to find out that a newer attempt owns the turn (Superseded is thrown), or that
+  // an earlier one's work is already on the branch.
+  const fence = await checkFence(run).catch(async (error: unknown) => {
+    if (error instanceof Superseded && error.why === 'finished') await keepAside(run, prepared, commit.sha);
+    throw error;
+  });
+  if (fence === 'published') return adoptEarlier(run);
   const pushed = await pushTurnCommit({
     workspace,
     creds,
@@ -48,20 +60,63 @@ export async function publishTurn(run: TurnRun, prepared: PreparedTurn): Promise
     turn: run.n,
     note: (text) => run.note(text),
     log: run.log,
+    stillWanted: async () => (await checkFence(run)) === 'owner',
   });
+  if ('overtaken' in pushed) return adoptEarlier(run);
   if (!pushed.ok) {
     run.outcome = { state: 'failed', endReason: 'push_rejected', error: pushed.error };
-    return;
+  } else {
+    patch.commitSha = pushed.sha;
+    run.checkSha = pushed.sha;
+    await run.note(`pushed ${pushed.sha.slice(0, 7)} to ${run.task.branch}`);
   }
-  const { sha } = pushed;
-  patch.commitSha = sha;
-  run.checkSha = sha;
-  await run.note(`pushed ${sha.slice(0, 7)} to ${run.task.branch}`);
+  // Recorded right after the push: a worker that dies from here on leaves a turn to finish, not
+  // one to run again.
+  await record(run, { pushed: true });
+}
+
+/** Records the published work; only the owner records what it did not push. */
+async function record(run: TurnRun, how: { pushed?: boolean } = {}): Promise<void> {
+  if (!how.pushed && (await checkFence(run)) === 'published') return adoptEarlier(run);
+  const kept = await recordPublished(run);
+  if (kept && kept.attemptId !== run.attemptId)
+    run.log.warn({ kept: kept.patch.commitSha }, 'another attempt of the turn published its work first');
+}
+
+/**
+ * The turn was ended elsewhere while this attempt worked (its job was given up on): the commit
+ * goes on a branch of its own rather than on the turn's, so the work is not lost.
+ */
+async function keepAside(run: TurnRun, prepared: PreparedTurn, sha: string): Promise<void> {
+  const aside = `${run.task.branch}-turn-${run.n}`;
+  const pushed = await prepared.workspace.push(prepared.creds, aside).catch((error: unknown) => {
+    run.log.warn({ err: error }, 'could not keep the work of an ended turn');
+    return { ok: false };
+  });
+  if (pushed.ok)
+    await run.note(
+      `turn ${run.n} was ended while this attempt worked: its commit ${sha.slice(0, 7)} is kept on ${aside}`,
+    );
+}
+
+async function adoptEarlier(run: TurnRun): Promise<void> {
+  const earlier = run.turn.published!;
+  await run.note(
+    `turn ${run.n}: an earlier attempt published its work first${earlier.patch.commitSha ? ` (${earlier.patch.commitSha.slice(0, 7)})` : ''}; this attempt's changes are dropped`,
+  );
+  adoptPublished(run, earlier);
+}
+
+/** After a push: opens the change request on the task's first one. */
+export async function shareChangeRequest(run: TurnRun, settings: RepoSettings): Promise<void> {
+  const sha = run.patch.commitSha;
+  if (!sha) return;
+  // Only the attempt that owns the turn writes to the change request.
+  await checkFence(run);
+  const { deps } = run;
   if (!run.task.changeRequest) {
-    const draft =
-      (prepared.settings.pullRequests
-        ? prepared.settings.pullRequests === 'draft'
-        : deps.draftPullRequests) || wip;
+    const wip = run.outcome.state !== 'completed';
+    const draft = (settings.pullRequests ? settings.pullRequests === 'draft' : deps.draftPullRequests) || wip;
     await openChangeRequest(run, draft);
   }
 }
@@ -74,7 +129,7 @@ async function openChangeRequest(run: TurnRun, draft: boolean): Promise<void> {
     head: task.branch!,
     base: task.repo.defaultBranch,
     title: oneLineTitle(task, run.turn),
-    body: deps.redactor.redact(renderPullRequestBody(task, { ...run.turn, ...run.patch }, forge.words)),
+    body: pullRequestBody(run),
     draft,
   });
   await run.update((t) => {
@@ -84,7 +139,13 @@ async function openChangeRequest(run: TurnRun, draft: boolean): Promise<void> {
   await run.note(`opened ${forge.words.changeRequestShort} ${forge.words.changeRequestRef(cr.number)}`);
 }
 
-/** The turn's commit message; its second paragraph names the turn (`Turn n of Forge task <id>`). */
+function pullRequestBody(run: TurnRun): string {
+  return run.deps.redactor.redact(
+    renderPullRequestBody(run.task, { ...run.turn, ...run.patch }, run.forge.words),
+  );
+}
+
+/** The turn's commit message; its second paragraph names the turn (see findTurnCommit). */
 export function commitMessage(task: Task, turn: Turn, wip: boolean, words: ForgeWords): string {
   const title = `${wip ? 'WIP: ' : ''}${turn.instruction.replace(/\s+/g, ' ').trim().slice(0, 64) || task.issueTitle.slice(0, 64)}`;
   return `${title}\n\nTurn ${turn.n} of Forge task ${task.id}, asked by @${turn.requestedBy} on ${refOf(words, conversationOf(turn.place))}.`;

@@ -4,6 +4,7 @@ import type { PreparedTurn, TurnResources } from './prepare-turn.js';
 import { buildPrompt } from './prompt.js';
 import { canResumeSession } from './transcript.js';
 import { LimitReached } from './turn-budget.js';
+import { fenceOf } from './turn-fence.js';
 import type { Outcome, TurnRun } from './turn-run.js';
 
 /** A repository `setup` command failed: the message is the user-facing explanation. */
@@ -86,7 +87,9 @@ export async function runAgent(run: TurnRun, prepared: PreparedTurn, held: TurnR
   if (result.sessionId) {
     const sessionId = result.sessionId;
     await run.update((t) => {
-      t.sessions = { ...t.sessions, [agentName]: sessionId };
+      // A superseded attempt's session holds work that was thrown away.
+      if (fenceOf(run.turnOf(t), run.attemptId) === 'owner')
+        t.sessions = { ...t.sessions, [agentName]: sessionId };
     });
   }
   run.outcome = outcomeOf(run, result, turnTimeoutMs);

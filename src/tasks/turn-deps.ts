@@ -41,6 +41,8 @@ export interface TurnDeps {
   minWriteIntervalMs?: number;
   /** Called once per finished turn with the number of forge API writes it made. */
   onTurnWrites?(writes: number): void;
+  /** How often a running turn checks that no newer attempt took it over (default 5 s). */
+  fenceCheckMs?: number;
   /** Fires when the worker shuts down; the turn keeps its work and ends. */
   shutdownSignal?: AbortSignal;
   /** The model gateway agents reach their model through (absent: agents get no model access). */

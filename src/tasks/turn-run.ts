@@ -6,6 +6,7 @@ import { ProgressReporter } from '../progress/reporter.js';
 import { LogBuffer } from './log-buffer.js';
 import { isFinished } from './transitions.js';
 import type { TurnDeps } from './turn-deps.js';
+import type { Superseded } from './turn-fence.js';
 import type { Task, Turn, TurnEndReason, TurnState } from './types.js';
 
 /** How a turn ends, before it is written to the store. */
@@ -35,6 +36,8 @@ export class TurnRun {
   readonly lines: LogBuffer;
   readonly log: Logger;
   readonly where: Conversation;
+  /** Set when another attempt owns the turn: this one reports nothing more. */
+  superseded?: Superseded;
   private readonly logUrl: string | undefined;
 
   constructor(
@@ -42,6 +45,8 @@ export class TurnRun {
     task: Task,
     readonly n: number,
     readonly forge: Forge,
+    /** This attempt's id (see `Turn.attemptId`). */
+    readonly attemptId: string,
   ) {
     this.task = task;
     const taskId = task.id;
@@ -56,8 +61,11 @@ export class TurnRun {
       onError: (error) => this.log.warn({ err: error }, 'progress write failed'),
       onCheckCreated: async (id, sha) => {
         await deps.store.update(taskId, (t) => {
-          this.turnOf(t).checkRunId = id;
-          this.turnOf(t).checkSha = sha;
+          const turn = this.turnOf(t);
+          // A superseded attempt's check is not the turn's.
+          if (turn.attemptId !== attemptId) return;
+          turn.checkRunId = id;
+          turn.checkSha = sha;
         });
       },
     });
@@ -95,6 +103,7 @@ export class TurnRun {
 
   /** Shows the turn as it is now on the sticky comment and the check. */
   render(): void {
+    if (this.superseded) return;
     const { task, n, forge, logUrl } = this;
     const view = {
       phase: this.phase,

@@ -40,6 +40,19 @@ export interface Turn {
   finishedAt?: string;
   /** Times a worker picked the turn up (more than one after a worker crash). */
   attempts: number;
+  /**
+   * The attempt that owns the running turn: a fresh id each time a worker starts it. An older
+   * attempt that finds another id here (its worker lost the job's lock while alive) stops its agent,
+   * pushes nothing and leaves the turn to the newer one.
+   */
+  attemptId?: string;
+  /**
+   * The turn's work, recorded the moment it was published (pushed, kept on a rescue branch, or
+   * nothing to push), before the turn is finished. An attempt that picks the turn up again after
+   * its worker died finishes the turn from this record instead of running the agent again.
+   * Cleared when the turn finishes.
+   */
+  published?: PublishedWork;
   endReason?: TurnEndReason;
   /** User-facing explanation when the turn did not complete. */
   error?: string;
@@ -70,6 +83,16 @@ export interface Turn {
    * prompt when it started; Forge answers in each of them when the turn ends.
    */
   reviewThreads?: string[];
+}
+
+/** What a turn published, kept until the turn finishes (see `Turn.published`). */
+export interface PublishedWork {
+  /** The attempt that published it; absent when a later attempt found the turn's commit on the branch. */
+  attemptId?: string;
+  at: string;
+  outcome: { state: 'completed' | 'failed' | 'cancelled'; endReason?: TurnEndReason; error?: string };
+  /** What the turn record gets when it finishes. */
+  patch: Pick<Turn, 'commitSha' | 'summary' | 'usage' | 'excludedPaths' | 'noChanges' | 'discardedPaths'>;
 }
 
 /**
