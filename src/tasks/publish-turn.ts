@@ -107,18 +107,29 @@ async function adoptEarlier(run: TurnRun): Promise<void> {
   adoptPublished(run, earlier);
 }
 
-/** After a push: opens the change request on the task's first one. */
+/**
+ * After a push: opens the change request on the task's first one; on later ones brings the
+ * description of a change request Forge opened up to date (the latest turn's summary and cost).
+ */
 export async function shareChangeRequest(run: TurnRun, settings: RepoSettings): Promise<void> {
   const sha = run.patch.commitSha;
   if (!sha) return;
   // Only the attempt that owns the turn writes to the change request.
   await checkFence(run);
-  const { deps } = run;
-  if (!run.task.changeRequest) {
+  const { deps, forge } = run;
+  const cr = run.task.changeRequest;
+  if (!cr) {
     const wip = run.outcome.state !== 'completed';
     const draft = (settings.pullRequests ? settings.pullRequests === 'draft' : deps.draftPullRequests) || wip;
     await openChangeRequest(run, draft);
+    return;
   }
+  if (!cr.openedByForge) return;
+  // The description is Forge's; a failed edit leaves a stale one, never a failed turn.
+  await forge
+    .updateChangeRequest(cr.number, { body: pullRequestBody(run) })
+    .then(() => run.reporter.writes++)
+    .catch((error: unknown) => run.log.warn({ err: error }, 'could not update the change request'));
 }
 
 async function openChangeRequest(run: TurnRun, draft: boolean): Promise<void> {
@@ -133,7 +144,7 @@ async function openChangeRequest(run: TurnRun, draft: boolean): Promise<void> {
     draft,
   });
   await run.update((t) => {
-    t.changeRequest = { number: cr.number, url: cr.url };
+    t.changeRequest = { number: cr.number, url: cr.url, openedByForge: true };
   });
   await deps.store.indexChangeRequest(run.task, cr.number);
   await run.note(`opened ${forge.words.changeRequestShort} ${forge.words.changeRequestRef(cr.number)}`);

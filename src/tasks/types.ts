@@ -107,8 +107,11 @@ export interface Task {
   repo: RepoRef;
   issueNumber: number;
   issueTitle: string;
-  /** Set when the task was started on a change request, or once it opened one. */
-  changeRequest?: { number: number; url: string };
+  /**
+   * Set when the task was started on a change request, or once it opened one (`openedByForge`: its
+   * description is Forge's to keep up to date; absent on tasks stored before it was recorded).
+   */
+  changeRequest?: { number: number; url: string; openedByForge?: boolean };
   branch?: string;
   requestedBy: string;
   state: TaskState;
