@@ -75,6 +75,8 @@ export async function prepareTurn(
   if (deps.budget) held.budget = newBudget(run, settings, turnTimeoutMs);
   // Refuses the turn before the agent runs when the task or repository has no budget left.
   const model = await held.budget?.start();
+  // A turn on a change request hangs its check on the head it starts from.
+  if (run.task.changeRequest) run.checkSha = await workspace.headSha();
   const image = deps.imageFor?.(agentName);
   const session = await deps.sandbox.create({
     checkoutDir: workspace.dir,
@@ -198,7 +200,6 @@ async function checkout(
   });
   try {
     if (!branchless && !remoteHasBranch) await workspace.createBranch(task.branch!);
-    if (task.changeRequest) run.checkSha = await workspace.headSha();
   } catch (error) {
     await workspace.dispose().catch(() => undefined);
     throw error;
