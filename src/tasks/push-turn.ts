@@ -19,9 +19,18 @@ export interface PushTurnInput {
   turn: number;
   note(text: string): Promise<unknown>;
   log: Pick<Logger, 'warn'>;
+  /**
+   * Asked before replaying the commit on a branch that moved: false when the turn's work is on the
+   * branch already (another attempt of the turn pushed it), so this commit must not go there too.
+   */
+  stillWanted?(): Promise<boolean>;
 }
 
-export type PushTurnResult = { ok: true; sha: string } | { ok: false; error: string };
+export type PushTurnResult =
+  | { ok: true; sha: string }
+  | { ok: false; error: string }
+  /** Another attempt of the turn published its work meanwhile: nothing was pushed. */
+  | { ok: false; overtaken: true };
 
 export async function pushTurnCommit(input: PushTurnInput): Promise<PushTurnResult> {
   const { workspace, creds, branch, note, log } = input;
@@ -31,6 +40,7 @@ export async function pushTurnCommit(input: PushTurnInput): Promise<PushTurnResu
   let conflict: string[] | undefined;
   let rebaseFailed = false;
   while (!pushed.ok && pushed.reason === 'rejected_non_fast_forward' && rebases < MAX_REBASES) {
+    if (input.stillWanted && !(await input.stillWanted())) return { ok: false, overtaken: true };
     rebases++;
     const rebased = await workspace.rebaseOnto(creds, branch).catch((error: unknown) => {
       log.warn({ err: error }, 'rebase onto the moved branch failed');

@@ -86,7 +86,14 @@ export class TurnScheduler {
       const current = t.turns.find((x) => x.n === turn);
       if (!current || isDone(current.state)) return false;
       if (current.state === 'queued') transitionTurn(t, turn, 'running');
-      transitionTurn(t, turn, 'failed', { endReason: 'worker_lost', error: message });
+      // Work an attempt pushed before it was lost stays the turn's commit.
+      const sha = current.published?.patch.commitSha;
+      delete current.published;
+      transitionTurn(t, turn, 'failed', {
+        endReason: 'worker_lost',
+        error: message,
+        ...(sha ? { commitSha: sha } : {}),
+      });
       return true;
     });
     await this.dispatchNext(taskId);

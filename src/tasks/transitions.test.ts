@@ -42,6 +42,18 @@ test('a crashed turn can be picked up again (running → running counts attempts
   assert.equal(t.turns[0]!.attempts, 2);
 });
 
+test('every start hands the turn to a new attempt: the previous attempt id no longer owns it', () => {
+  const t = task([turn(1)]);
+  transitionTurn(t, 1, 'running', { attemptId: 'a1' });
+  assert.equal(t.turns[0]!.attemptId, 'a1');
+  transitionTurn(t, 1, 'running', { attemptId: 'a2' });
+  assert.equal(t.turns[0]!.attemptId, 'a2');
+  transitionTurn(t, 1, 'running');
+  assert.equal(t.turns[0]!.attemptId, undefined, 'a start without an id leaves no owner behind');
+  transitionTurn(t, 1, 'completed');
+  assert.equal(t.turns[0]!.attempts, 3);
+});
+
 test('task state is derived from its turns', () => {
   assert.equal(deriveTaskState(task([turn(1, 'completed'), turn(2, 'queued')])), 'queued');
   assert.equal(deriveTaskState(task([turn(1, 'running'), turn(2, 'queued')])), 'running');

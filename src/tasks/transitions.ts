@@ -3,7 +3,8 @@ import type { Task, TaskState, Turn, TurnState } from './types.js';
 /** Every allowed turn transition, in one place. */
 const TURN_TRANSITIONS: Record<TurnState, readonly TurnState[]> = {
   queued: ['running', 'cancelled'],
-  // running → running: a worker crashed and another picked the turn up again.
+  // running → running: a worker crashed (or lost the job's lock) and another picked the turn up
+  // again; the new attempt's id fences the old one out (see `Turn.attemptId`).
   running: ['running', 'completed', 'failed', 'cancelled'],
   completed: [],
   failed: [],
@@ -43,6 +44,8 @@ export function transitionTurn(
   if (to === 'running') {
     turn.startedAt = now.toISOString();
     turn.attempts += 1;
+    // Every start hands the turn to a new owner: whichever attempt held it before no longer does.
+    if (patch.attemptId === undefined) delete turn.attemptId;
   }
   if (isFinished(to)) turn.finishedAt = now.toISOString();
   if (isFinished(to) && task.dispatchedTurn === n) task.dispatchedTurn = undefined;

@@ -41,6 +41,19 @@ export interface Turn {
   finishedAt?: string;
   /** Times a worker picked the turn up (more than one after a worker crash). */
   attempts: number;
+  /**
+   * The attempt that owns the running turn: a fresh id each time a worker starts it. An older
+   * attempt that finds another id here (its worker lost the job's lock while alive) stops its agent,
+   * pushes nothing and leaves the turn to the newer one.
+   */
+  attemptId?: string;
+  /**
+   * The turn's work, recorded the moment it was published (pushed, kept on a rescue branch, or
+   * nothing to push), before the turn is finished. An attempt that picks the turn up again after
+   * its worker died finishes the turn from this record instead of running the agent again.
+   * Cleared when the turn finishes.
+   */
+  published?: PublishedWork;
   endReason?: TurnEndReason;
   /** User-facing explanation when the turn did not complete. */
   error?: string;
@@ -78,6 +91,16 @@ export interface Turn {
   feedback?: FeedbackSnapshot;
 }
 
+/** What a turn published, kept until the turn finishes (see `Turn.published`). */
+export interface PublishedWork {
+  /** The attempt that published it; absent when a later attempt found the turn's commit on the branch. */
+  attemptId?: string;
+  at: string;
+  outcome: { state: 'completed' | 'failed' | 'cancelled'; endReason?: TurnEndReason; error?: string };
+  /** What the turn record gets when it finishes. */
+  patch: Pick<Turn, 'commitSha' | 'summary' | 'usage' | 'excludedPaths' | 'noChanges' | 'discardedPaths'>;
+}
+
 /**
  * `address_reviews`: handle every unresolved review thread of the change request at once, then
  * answer in each of them.
@@ -90,8 +113,11 @@ export interface Task {
   repo: RepoRef;
   issueNumber: number;
   issueTitle: string;
-  /** Set when the task was started on a change request, or once it opened one. */
-  changeRequest?: { number: number; url: string };
+  /**
+   * Set when the task was started on a change request, or once it opened one (`openedByForge`: its
+   * description is Forge's to keep up to date; absent on tasks stored before it was recorded).
+   */
+  changeRequest?: { number: number; url: string; openedByForge?: boolean };
   branch?: string;
   requestedBy: string;
   state: TaskState;

@@ -95,7 +95,13 @@ describe('from a /forge comment to a pull request (GitHub)', () => {
       await h.git.fileAt(`${REPO}.git`, task.branch!, 'CHANGES.md'),
       '- first change\n- second change\n',
     );
-    assert.equal(h.github.pulls(REPO).filter((p) => p.head === task.branch).length, 1, 'still one PR');
+    const pulls = h.github.pulls(REPO).filter((p) => p.head === task.branch);
+    assert.equal(pulls.length, 1, 'still one PR');
+    assert.match(
+      pulls[0]!.body ?? '',
+      /Appended "second change" to CHANGES.md/,
+      'the PR body shows the latest turn’s summary',
+    );
     const prCheck = h.github.checkRuns(REPO).filter((c) => c.headSha === t2!.commitSha);
     assert.equal(prCheck[0]?.conclusion, 'success');
   });

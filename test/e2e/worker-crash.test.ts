@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { after, afterEach, before, describe, test } from 'node:test';
+import type { Task } from '../../src/tasks/types.js';
 import { waitFor } from '../kit/fake-github/wait.js';
 import { AGENT, type Harness, REPO, REPO_REF, SECRET, startHarness } from './harness.js';
+import { type HoldProxy, startHoldProxy } from './hold-proxy.js';
 
 /**
  * A worker process killed mid-turn (SIGKILL: no cleanup at all). Stalled-job detection hands the
@@ -45,17 +47,46 @@ describe('worker killed mid-turn', () => {
     const task = await h.forge.store.findByNumber(REPO_REF, issue);
     return task ? h.forge.store.events(task.id, { count: 100_000 }) : [];
   };
+  /** The commits on the task's branch that carry turn 1's line (`Turn 1 of Forge task <id>, …`). */
+  const turnOneCommits = async (task: Task) =>
+    (await h.git.log(`${REPO}.git`, task.branch!, 50)).filter((c) =>
+      c.message.includes(`Turn 1 of Forge task ${task.id},`),
+    );
+  /** Turn 1 ran its agent once: one commit, one PR, the change made once, and the turn completed. */
+  const assertRanOnce = async (task: Task, line: string) => {
+    const turn = task.turns[0]!;
+    assert.equal(turn.state, 'completed', `${turn.error}\n${output.join('')}`);
+    assert.equal(turn.attempts, 2, 'the same turn was picked up again');
+    const commits = await turnOneCommits(task);
+    assert.equal(commits.length, 1, 'exactly one commit for the turn on the branch');
+    assert.equal(commits[0]!.sha, turn.commitSha);
+    assert.equal((await h.git.branches(`${REPO}.git`))[task.branch!], turn.commitSha);
+    assert.equal(
+      await h.git.fileAt(`${REPO}.git`, task.branch!, 'CHANGES.md'),
+      `${line}\n`,
+      'the change was made once',
+    );
+    const pulls = h.github.pulls(REPO).filter((p) => p.head === task.branch);
+    assert.equal(pulls.length, 1, 'one PR');
+    assert.match(pulls[0]!.body ?? '', new RegExp(`Closes #${task.issueNumber}`));
+    const agentRuns = (await h.forge.store.events(task.id, { count: 100_000 })).filter((e) =>
+      e.text.startsWith('agent command starting'),
+    );
+    assert.equal(agentRuns.length, 1, 'the agent ran once');
+  };
+  const proxies: HoldProxy[] = [];
 
   before(async () => {
     // The web role here shares Forge's default key prefix with the worker processes.
     h = await startHarness({ env: { FORGE_ROLE: 'web' }, overrides: { prefix: 'forge:' } });
   });
-  afterEach(() => {
+  afterEach(async () => {
     for (const w of workers.splice(0)) {
       try {
         kill(w);
       } catch {}
     }
+    for (const p of proxies.splice(0)) await p.close();
     h.github.assertNoViolations();
   });
   after(async () => {
@@ -86,6 +117,63 @@ describe('worker killed mid-turn', () => {
     );
     const events = await eventsOf(issue);
     assert.ok(events.some((e) => /picked up again after its worker stopped/.test(e.text)));
+  });
+
+  test('a worker killed right after its push: the turn is finished from the pushed work, not run again', async () => {
+    const issue = h.github.addIssue(REPO, { title: 'Pushed, then lost', body: '', user: 'alice' }).number;
+    // The worker reaches GitHub through a proxy that holds its request to open the PR: by then the
+    // push is done, and the worker is killed while it waits.
+    const api = await startHoldProxy(h.github.url);
+    proxies.push(api);
+    const opening = api.holdOnce(
+      (method, path) => method === 'POST' && path === `/api/v3/repos/${REPO}/pulls`,
+      'request',
+    );
+    const first = startWorker({ GHE_HOST: api.host });
+    await h.comment({ number: issue, body: '/forge pushed once' });
+    await opening;
+    const pushed = (await h.forge.store.findByNumber(REPO_REF, issue))!;
+    assert.equal((await turnOneCommits(pushed)).length, 1, 'the first attempt pushed');
+    kill(first);
+    startWorker({ GHE_HOST: api.host });
+    const task = await h.settled(issue, 1, 60_000).catch((e) => {
+      throw new Error(`${e.message}\n${output.join('')}`);
+    });
+    await assertRanOnce(task, '- pushed once');
+    const events = await eventsOf(issue);
+    assert.ok(events.some((e) => /an earlier attempt already pushed [0-9a-f]{7}/.test(e.text)));
+  });
+
+  test('a worker killed while its push lands: the turn’s commit is found on the branch and not made again', async () => {
+    const issue = h.github.addIssue(REPO, { title: 'Lost while pushing', body: '', user: 'alice' }).number;
+    // Clones and pushes go through a proxy that lets the push land on the git server but never
+    // tells the worker: it dies before it could record the push.
+    const git = await startHoldProxy(h.git.url);
+    proxies.push(git);
+    const direct = h.repo.cloneUrl;
+    h.repo.cloneUrl = `${git.url}/${REPO}.git`;
+    try {
+      const landing = git.holdOnce(
+        (method, path) => method === 'POST' && path === `/${REPO}.git/git-receive-pack`,
+        'response',
+      );
+      const first = startWorker();
+      await h.comment({ number: issue, body: '/forge pushed while dying' });
+      await landing;
+      const pushed = (await h.forge.store.findByNumber(REPO_REF, issue))!;
+      assert.equal((await turnOneCommits(pushed)).length, 1, 'the push landed');
+      assert.equal(pushed.turns[0]!.published, undefined, 'unrecorded');
+      kill(first);
+      startWorker();
+      const task = await h.settled(issue, 1, 60_000).catch((e) => {
+        throw new Error(`${e.message}\n${output.join('')}`);
+      });
+      await assertRanOnce(task, '- pushed while dying');
+      const events = await eventsOf(issue);
+      assert.ok(events.some((e) => /its commit [0-9a-f]{7} is already on/.test(e.text)));
+    } finally {
+      h.repo.cloneUrl = direct;
+    }
   });
 
   test('a turn whose worker dies twice is failed with a message, never lost', async () => {

@@ -238,6 +238,26 @@ describe('TurnScheduler on a real Redis and BullMQ', () => {
     assert.equal(await scheduler.failLost(task.id, 1, 'again'), false);
   });
 
+  test('failLost keeps the commit an attempt pushed before it was lost on the failed turn', async () => {
+    const task = await newTask(1);
+    assert.equal(await scheduler.dispatchNext(task.id), 1);
+    await store.update(task.id, (t) => {
+      transitionTurn(t, 1, 'running', { attemptId: 'a1' });
+      t.turns[0]!.published = {
+        attemptId: 'a1',
+        at: new Date().toISOString(),
+        outcome: { state: 'completed' },
+        patch: { commitSha: 'c0ffee1234567' },
+      };
+    });
+    assert.equal(await scheduler.failLost(task.id, 1, 'The worker running this turn was lost.'), true);
+    const t1 = (await store.get(task.id))!.turns[0]!;
+    assert.equal(t1.state, 'failed');
+    assert.equal(t1.endReason, 'worker_lost');
+    assert.equal(t1.commitSha, 'c0ffee1234567');
+    assert.equal(t1.published, undefined);
+  });
+
   test('reconcile reports a running turn whose job failed', async () => {
     // A private queue name, so this worker sees only its own job.
     const prefix = `${PREFIX}failing:`;
