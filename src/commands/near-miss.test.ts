@@ -23,6 +23,12 @@ test('the nearest command: itself, a start of three letters or more, or within t
   assert.equal(nearestCommand('addr'), 'address-reviews');
   assert.equal(nearestCommand('stauts'), 'status');
   assert.equal(nearestCommand('plans'), 'plan');
+  assert.equal(nearestCommand('halp'), 'help');
+  assert.equal(nearestCommand('stpo'), 'stop');
+  // Short words two edits from a short command are words, not typos.
+  for (const word of ['ship', 'hold', 'plot', 'skip', 'fix', 'bump', 'save']) {
+    assert.equal(nearestCommand(word), undefined, word);
+  }
   for (const word of ['refactor', 'test', 'lint', 'docs', 'deploy', 'start', 'cleanup', 'x', '']) {
     assert.equal(nearestCommand(word), undefined, word);
   }

@@ -21,8 +21,9 @@ const MIN_PREFIX = 3;
 
 /**
  * The command `word` is, or nearly is: itself (any case), one it starts (`stat` → `status`, at
- * least three letters), or the closest within two edits — insertions, deletions, substitutions and
- * swaps of neighbours (Damerau-Levenshtein, optimal string alignment), case-insensitive.
+ * least three letters), or the closest within two edits (one when either is four letters or
+ * fewer) — insertions, deletions, substitutions and swaps of neighbours (Damerau-Levenshtein,
+ * optimal string alignment), case-insensitive.
  */
 export function nearestCommand(word: string): CommandWord | undefined {
   const w = word.toLowerCase();
@@ -32,12 +33,18 @@ export function nearestCommand(word: string): CommandWord | undefined {
   for (const command of COMMAND_WORDS) {
     if (w === command) return command;
     const score = w.length >= MIN_PREFIX && command.startsWith(w) ? 0 : editDistance(w, command);
+    // Two edits turn most short words into a short command (`ship` → `stop`): one at most there.
+    if (score > allowedEdits(w, command)) continue;
     if (score < bestScore) {
       best = command;
       bestScore = score;
     }
   }
   return best;
+}
+
+function allowedEdits(word: string, command: string): number {
+  return Math.min(word.length, command.length) <= 4 ? 1 : MAX_EDITS;
 }
 
 /** Optimal string alignment distance, or MAX_EDITS + 1 when it is certainly larger. */

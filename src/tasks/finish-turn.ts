@@ -22,6 +22,22 @@ export function failTurn(run: TurnRun, error: unknown): void {
   }
 }
 
+/**
+ * Ends everything the agent started before the host reads the checkout: a process left running
+ * could swap a file for a link to a host file between git's check and its read, or plant a FIFO.
+ * True when the sandbox is gone (destroy is idempotent, so releaseTurn may call it again).
+ */
+export async function endSandbox(run: TurnRun, held: TurnResources): Promise<boolean> {
+  if (!held.session) return true;
+  try {
+    await held.session.destroy();
+    return true;
+  } catch (error) {
+    run.log.warn({ err: error }, 'sandbox cleanup failed');
+    return false;
+  }
+}
+
 /** Books the turn's cost and removes its sandbox and checkout, whatever happened. */
 export async function releaseTurn(run: TurnRun, held: TurnResources): Promise<void> {
   const { log } = run;
@@ -29,7 +45,12 @@ export async function releaseTurn(run: TurnRun, held: TurnResources): Promise<vo
     ?.finish()
     .catch((error: unknown) => log.warn({ err: error }, 'could not book the turn cost'));
   await run.lines.flush().catch(() => undefined);
-  await held.session?.destroy().catch((error: unknown) => log.warn({ err: error }, 'sandbox cleanup failed'));
+  // A recursive delete racing a sandbox that may still run could follow a swapped-in link: leave
+  // the checkout (and its container, to the reaper) when the sandbox could not be removed.
+  if (!(await endSandbox(run, held))) {
+    log.warn({ dir: held.workspace?.dir }, 'checkout left on disk: its sandbox may still be running');
+    return;
+  }
   await held.workspace
     ?.dispose()
     .catch((error: unknown) => log.warn({ err: error }, 'workspace cleanup failed'));

@@ -1,4 +1,4 @@
-import { failTurn, finishTurn, releaseTurn } from './finish-turn.js';
+import { endSandbox, failTurn, finishTurn, releaseTurn } from './finish-turn.js';
 import type { TurnJob } from './jobs.js';
 import { loadSettings, prepareTurn, type TurnResources } from './prepare-turn.js';
 import { publishTurn, shareChangeRequest } from './publish-turn.js';
@@ -36,6 +36,7 @@ export async function runTurn(job: TurnJob, deps: TurnDeps): Promise<void> {
       const prepared = await prepareTurn(run, settings, held);
       if (prepared) {
         await runAgent(run, prepared, held);
+        await endSandbox(run, held);
         await publishTurn(run, prepared);
       }
     }

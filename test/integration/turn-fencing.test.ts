@@ -114,8 +114,11 @@ describe('two attempts of one turn at once', () => {
         const session = await local.create(spec);
         sandboxes.created++;
         const destroy = session.destroy.bind(session);
+        let counted = false;
+        // destroy() is idempotent and a turn may call it more than once: count sessions, not calls.
         session.destroy = async () => {
-          sandboxes.destroyed++;
+          if (!counted) sandboxes.destroyed++;
+          counted = true;
           await destroy();
         };
         return session;

@@ -151,7 +151,10 @@ export const TURN_SCENARIOS: Scenario[] = [
       const task = await d.settled(onChangeRequest(cr), 2, 30_000);
       const turn = task.turns[1]!;
       assert.equal(turn.state, 'completed', turn.error);
-      assert.deepEqual(d.checks(turn.commitSha!), [{ name: 'Forge', state: 'success' }]);
+      assert.deepEqual(
+        d.checks(turn.commitSha!).map((c) => [c.name, c.state, c.title]),
+        [['Forge', 'success', 'Turn 2: completed']],
+      );
       const left = d.checks(head).filter((c) => c.state === 'running' || c.state === 'pending');
       assert.deepEqual(left, [], 'the check on the old head was closed when the turn moved on');
     },
@@ -246,7 +249,8 @@ export const TURN_SCENARIOS: Scenario[] = [
       await d.ask(at, '/forge status');
       const status = await waitFor(
         () => d.comments(at).find((c) => c.author === d.botName && c.body.startsWith('**Forge task**')),
-        15_000,
+        // Behind the queued turns' notes and sticky edits, each write spaced ≥ 1 s (1.1 s on GitLab).
+        45_000,
         { what: 'the status answer' },
       );
       assert.match(status.body, /is running\./);
