@@ -29,6 +29,8 @@ export interface GitRequest {
   /** Basic-auth user name, or undefined for an anonymous request. */
   user: string | undefined;
   status: number;
+  /** When the request arrived (Date.now()). */
+  at: number;
 }
 
 export interface GitPerson {
@@ -138,6 +140,7 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
       repoPath,
       user: auth?.user,
       status: 0,
+      at: Date.now(),
     };
     requests.push(record);
     const reply = (status: number, headers: Record<string, string>, body: string): void => {

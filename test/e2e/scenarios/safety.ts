@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onIssue, type Scenario } from '../driver.js';
@@ -52,6 +52,26 @@ export const SAFETY_SCENARIOS: Scenario[] = [
       assert.equal(task.turns[0]!.state, 'completed', task.turns[0]!.error);
       assert.ok(task.turns[0]!.commitSha, 'the change itself was still committed and pushed');
       assert.equal(existsSync(marker), false, 'no hook, fsmonitor or filter ran on the host');
+    },
+  },
+  {
+    name: 'nothing the agent left running is alive when the host commits and pushes its work',
+    async run(d) {
+      const at = onIssue(d.newIssue('Linger'));
+      const ticks = join(tmpdir(), `forge-linger-${randomBytes(6).toString('hex')}`);
+      const since = d.git.requests.length;
+      await d.ask(at, `/forge leave a process behind [linger:${ticks}]`);
+      const task = await d.settled(at);
+      assert.ok(task.turns[0]!.commitSha, 'the work was pushed');
+      const push = d.git.requests
+        .slice(since)
+        .find((r) => r.method === 'POST' && r.path.endsWith('/git-receive-pack'));
+      assert.ok(push, 'the push reached the git server');
+      const written = readFileSync(ticks, 'utf8').trim().split('\n').map(Number);
+      assert.ok(written.length > 0, 'the process did run');
+      // A process that could still write while git reads the checkout could swap in a link or a FIFO.
+      assert.ok(Math.max(...written) < push.at, 'the process was gone before the push');
+      rmSync(ticks, { force: true });
     },
   },
 ];
