@@ -283,6 +283,17 @@ export function forgeContract(name: string, setup: () => Promise<ContractEnv>): 
       assert.equal(comment?.body, body);
     });
 
+    test("ensureComment never takes a person's comment that carries the marker for its own", async () => {
+      const number = await env.seedIssue('Contract: pasted marker', 'body');
+      const m = marker(unique('pasted'));
+      const pasted = await env.seedComment(issue(number), `Look what I found: ${m}`, 'alice');
+      const { id } = await forge.ensureComment(issue(number), m, 'progress');
+      assert.notEqual(id, pasted);
+      const comments = await env.comments(issue(number));
+      assert.equal(comments.find((c) => c.id === pasted)?.body, `Look what I found: ${m}`, 'left alone');
+      assert.equal(comments.find((c) => c.id === id)?.author, env.botLogin);
+    });
+
     test('ensureComment with a stale remembered id finds the marker, or creates a new comment', async () => {
       const number = await env.seedIssue('Contract: stale id', 'body');
       const m = marker(unique('stale'));

@@ -219,7 +219,8 @@ export class GitHubForge implements Forge {
       per_page: 100,
     });
     for await (const page of pages) {
-      const found = page.data.find((c) => c.body?.includes(marker));
+      // Only a bot's comment: a person who pastes a marker must not get Forge to edit their comment.
+      const found = page.data.find((c) => c.user?.type === 'Bot' && c.body?.includes(marker));
       if (found) return found.id;
     }
     return undefined;
