@@ -94,6 +94,7 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
       new GitLabForgeFactory({
         url: gitlab.url,
         token: gitlab.token,
+        limits: gitlab.limits,
         writes: { redis, prefix, ...(spacingMs !== undefined ? { spacingMs } : {}) },
         log: log.child({ forge: 'gitlab' }),
       }),

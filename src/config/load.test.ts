@@ -74,12 +74,17 @@ test('forges: GitHub, GitLab or both; a half-configured one names what is missin
     url: 'https://gitlab.com',
     token: 'glpat-x',
     webhookSecret: 'hook-secret',
+    limits: { requestsPerMinute: 2000, notesPerMinute: 60 },
   });
   const both = configuredForges(
     loadConfig({ ...base, ...github, ...gitlab, GITLAB_URL: 'https://git.example.com/gitlab/' }),
   );
   assert.equal(both.github?.appId, 7);
   assert.equal(both.gitlab?.url, 'https://git.example.com/gitlab', 'self-managed, with a path prefix');
+  const selfManaged = configuredForges(
+    loadConfig({ ...base, ...gitlab, GITLAB_REQUESTS_PER_MINUTE: '7200', GITLAB_NOTES_PER_MINUTE: '300' }),
+  );
+  assert.deepEqual(selfManaged.gitlab?.limits, { requestsPerMinute: 7200, notesPerMinute: 300 });
   assert.deepEqual(Object.keys(configuredForges(loadConfig({ ...base, ...github }))), ['github']);
 
   const problems = (env: Record<string, string>) => {

@@ -110,6 +110,8 @@ export interface GitLabBotCredentials {
   url: string;
   token: string;
   webhookSecret: string;
+  /** The bot user's rate limits on the instance. */
+  limits: { requestsPerMinute: number; notesPerMinute: number };
 }
 
 /** GitHub App credentials are required to talk to GitHub; checked where the App is built. */
@@ -163,6 +165,10 @@ export function configuredForges(config: ForgeConfig): {
             url: config.gitlabUrl.replace(/\/+$/, ''),
             token: config.gitlabToken!,
             webhookSecret: config.gitlabWebhookSecret!,
+            limits: {
+              requestsPerMinute: config.gitlabRequestsPerMinute,
+              notesPerMinute: config.gitlabNotesPerMinute,
+            },
           },
         }
       : {}),

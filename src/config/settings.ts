@@ -125,6 +125,19 @@ export const SETTINGS = {
     schema: z.string().min(1),
     secret: true,
   },
+  gitlabRequestsPerMinute: {
+    env: 'GITLAB_REQUESTS_PER_MINUTE',
+    default: '2000',
+    meaning:
+      "The bot user's authenticated API request limit per minute on the instance (GitLab.com's by default; a self-managed admin sets their own). Forge stays under it.",
+    schema: int(10, 1_000_000),
+  },
+  gitlabNotesPerMinute: {
+    env: 'GITLAB_NOTES_PER_MINUTE',
+    default: '60',
+    meaning: "The bot user's note creation limit per minute on the instance (GitLab.com's by default).",
+    schema: int(3, 100_000),
+  },
   port: {
     env: 'PORT',
     default: '3000',

@@ -45,6 +45,8 @@ export interface CommentRef {
   url?: string;
   /** A submitted review's body, not a comment: `id` is the review's (no reactions on GitHub). */
   isReview?: boolean;
+  /** When it was written (ISO 8601), from the payload: webhooks and their jobs may arrive out of order. */
+  createdAt?: string;
 }
 
 /** Normalized webhook event: what the core reacts to. */

@@ -115,6 +115,7 @@ export async function queueTurn(
       },
       state: 'queued',
       createdAt: now,
+      ...(event.kind === 'comment' && event.comment.createdAt ? { askedAt: event.comment.createdAt } : {}),
       attempts: 0,
       ...(asked.mode ? { mode: asked.mode } : {}),
       ...(asked.approvedPlan ? { approvedPlan: asked.approvedPlan } : {}),

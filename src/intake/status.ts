@@ -1,5 +1,6 @@
 import type { ForgeWords } from '../forge/types.js';
 import { compact, money, oneLine } from '../progress/render.js';
+import { queuedInOrder } from '../tasks/transitions.js';
 import type { Task, Turn } from '../tasks/types.js';
 
 const STATE_WORDS: Record<Task['state'], string> = {
@@ -34,7 +35,7 @@ export function renderStatus(task: Task | undefined, words: ForgeWords, logUrl?:
   }
   lines.push('', totals(task.turns));
   const running = task.turns.find((t) => t.state === 'running');
-  const waiting = task.turns.filter((t) => t.state === 'queued');
+  const waiting = queuedInOrder(task);
   if (running) lines.push('', `**Running:** turn ${running.n}, asked by @${running.requestedBy}.`);
   if (waiting.length) {
     lines.push('', `**Waiting in line (${waiting.length}), in the order they will run:**`);

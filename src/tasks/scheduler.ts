@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { TurnJob } from './jobs.js';
 import { turnJobId } from './jobs.js';
 import type { TaskStore } from './store.js';
-import { nextQueuedTurn, transitionTurn } from './transitions.js';
+import { nextQueuedTurn, queuedInOrder, transitionTurn } from './transitions.js';
 
 /**
  * Serializes turns per task across any number of workers (BullMQ's open-source edition has no
@@ -40,7 +40,7 @@ export class TurnScheduler {
   async placeInLine(taskId: string, turn: number): Promise<number> {
     const task = await this.store.get(taskId);
     if (!task) return 0;
-    const waiting = task.turns.filter((t) => t.state === 'queued' || t.state === 'running');
+    const waiting = [...task.turns.filter((t) => t.state === 'running'), ...queuedInOrder(task)];
     return waiting.findIndex((t) => t.n === turn) + 1;
   }
 

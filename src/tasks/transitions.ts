@@ -81,8 +81,17 @@ export function deriveTaskState(task: Task): TaskState {
   return 'awaiting_instruction';
 }
 
+/**
+ * Waiting turns in the order they run: by when they were asked for (the comment's own time), then
+ * by number. Webhooks, and the jobs that queue their turns, can finish out of order; this cannot.
+ */
+export function queuedInOrder(task: Task): Turn[] {
+  const at = (t: Turn) => Date.parse(t.askedAt ?? t.createdAt) || 0;
+  return task.turns.filter((t) => t.state === 'queued').sort((a, b) => at(a) - at(b) || a.n - b.n);
+}
+
 export function nextQueuedTurn(task: Task): Turn | undefined {
-  return task.turns.find((t) => t.state === 'queued');
+  return queuedInOrder(task)[0];
 }
 
 export function runningTurn(task: Task): Turn | undefined {

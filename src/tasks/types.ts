@@ -37,6 +37,8 @@ export interface Turn {
   options: RunOptions;
   state: TurnState;
   createdAt: string;
+  /** When the comment that asked for it was written, from the webhook (runs in this order). */
+  askedAt?: string;
   startedAt?: string;
   finishedAt?: string;
   /** Times a worker picked the turn up (more than one after a worker crash). */

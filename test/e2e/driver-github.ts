@@ -22,11 +22,12 @@ export function githubDriver(h: Harness): GitHubDriver {
     settingsPath: '.github/forge.yml',
     botName: BOT,
     newIssue: (title, body) => h.newIssue(title, body),
-    async ask(on, body, user) {
+    async ask(on, body, user, writtenAt) {
       const res = await h.comment({
         number: on.number,
         body,
         ...(user ? { user } : {}),
+        ...(writtenAt ? { writtenAt } : {}),
         ...(on.type === 'change_request' ? { isPullRequest: true } : {}),
       });
       return { status: res.status, commentId: res.commentId };

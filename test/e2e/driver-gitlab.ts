@@ -47,8 +47,8 @@ export function gitlabDriver(h: GitLabHarness): GitLabDriver {
     settingsPath: '.gitlab/forge.yml',
     botName: h.bot.username,
     newIssue: (title, body) => h.newIssue(title, body),
-    async ask(on, body, user) {
-      const res = await h.note({ on, body, ...(user ? { user } : {}) });
+    async ask(on, body, user, writtenAt) {
+      const res = await h.note({ on, body, ...(user ? { user } : {}), ...(writtenAt ? { writtenAt } : {}) });
       return { status: res.status, commentId: res.noteId };
     },
     find: (on) => h.forge.store.findByNumber(GITLAB_REF, on),

@@ -21,7 +21,13 @@ export interface ForgeDriver {
   readonly botName: string;
   newIssue(title: string, body?: string): number;
   /** `user` (default alice, who may ask) posts `body` on the issue or change request; its webhook is delivered. */
-  ask(on: Where, body: string, user?: string): Promise<{ status: number; commentId: number }>;
+  ask(
+    on: Where,
+    body: string,
+    user?: string,
+    /** When the comment says it was written (default now): webhooks may arrive out of order. */
+    writtenAt?: Date,
+  ): Promise<{ status: number; commentId: number }>;
   /** The open task on the issue or change request. */
   find(on: Where): Promise<Task | undefined>;
   /** Waits until the task on `on` has `turns` turns, all finished and logged, and returns it. */

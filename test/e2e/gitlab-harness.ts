@@ -64,6 +64,8 @@ export interface GitLabHarness {
     discussionId?: string;
     action?: 'create' | 'update';
     system?: boolean;
+    /** When the note says it was written (default now): webhooks may arrive out of order. */
+    writtenAt?: Date;
   }): Promise<{ status: number; noteId: number; body: string; idempotencyKey: string }>;
   label(input: {
     iid: number;
@@ -131,6 +133,10 @@ export async function startGitLabHarness(options: GitLabHarnessOptions = {}): Pr
     GITLAB_URL: gitlab.url,
     GITLAB_TOKEN: token,
     GITLAB_WEBHOOK_SECRET: GITLAB_SECRET,
+    // One bot user speaks for many people here, minutes of activity in seconds: a self-managed
+    // instance's generous limits, so the tests wait on Forge, not on GitLab.com's note budget.
+    GITLAB_REQUESTS_PER_MINUTE: '100000',
+    GITLAB_NOTES_PER_MINUTE: '10000',
     REDIS_URL: redis.url,
     HOST: '127.0.0.1',
     PORT: '0',
@@ -203,7 +209,7 @@ export async function startGitLabHarness(options: GitLabHarnessOptions = {}): Pr
     newIssue(title, description = 'Details.') {
       return gitlab.addIssue(PROJECT, { title, description, author: 'alice' }).iid;
     },
-    async note({ on, body, user = 'alice', discussionId, action, system }) {
+    async note({ on, body, user = 'alice', discussionId, action, system, writtenAt }) {
       const author = userOf(user);
       const note = discussionId
         ? gitlab.replyInThread(PROJECT, discussionId, { body, author: user })
@@ -216,7 +222,13 @@ export async function startGitLabHarness(options: GitLabHarnessOptions = {}): Pr
               ...(system ? { system } : {}),
             },
           );
-      const noteInput = { id: note.id, body, ...(action ? { action } : {}), ...(system ? { system } : {}) };
+      const noteInput = {
+        id: note.id,
+        body,
+        ...(action ? { action } : {}),
+        ...(system ? { system } : {}),
+        ...(writtenAt ? { createdAt: writtenAt } : {}),
+      };
       let payload: unknown;
       if (on.type === 'issue') {
         const issue = gitlab.issue(PROJECT, on.number);

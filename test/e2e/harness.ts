@@ -50,6 +50,8 @@ export interface Harness {
     user?: string;
     userType?: 'User' | 'Bot';
     isPullRequest?: boolean;
+    /** When the comment says it was written (default now): webhooks may arrive out of order. */
+    writtenAt?: Date;
   }): Promise<{ status: number; commentId: number; deliveryId: string }>;
   label(input: { number: number; label?: string; user?: string }): Promise<{ status: number }>;
   /** A review comment (optionally a reply in a thread) on PR `pr`, and its webhook. */
@@ -170,7 +172,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     repo,
     webhookUrl,
     deliver,
-    async comment({ number, body, user = 'alice', userType = 'User', isPullRequest }) {
+    async comment({ number, body, user = 'alice', userType = 'User', isPullRequest, writtenAt }) {
       const isPr = isPullRequest ?? github.issue(REPO, number)?.pull !== undefined;
       const { id: commentId } = github.addComment(REPO, number, { body, user });
       const issue = github.issue(REPO, number);
@@ -178,7 +180,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         repo: { ...repo, defaultBranch: 'main' },
         installationId: INSTALLATION,
         issue: { number, title: issue?.title ?? 'Issue', body: issue?.body ?? '', isPullRequest: isPr },
-        comment: { id: commentId, body },
+        comment: { id: commentId, body, ...(writtenAt ? { createdAt: writtenAt } : {}) },
         sender: { login: user, id: 1000 + user.length, type: userType },
       });
       const { status, deliveryId } = await deliver('issue_comment', payload);

@@ -116,7 +116,16 @@ function user(u: UserOptions) {
 export interface NoteOptions {
   project: ProjectOptions;
   user: UserOptions;
-  note: { id: number; body: string; action?: 'create' | 'update'; system?: boolean };
+  /** `createdAt`: when the note was written (default now), in GitLab's `2015-05-17 18:08:09 UTC` form. */
+  note: { id: number; body: string; action?: 'create' | 'update'; system?: boolean; createdAt?: Date };
+}
+
+/** A time as GitLab writes it in webhook payloads. */
+export function gitlabTime(at: Date): string {
+  return at
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }
 
 /** A new note on an issue (`Note Hook`). */
@@ -138,6 +147,8 @@ export function noteOnIssue(
     system: options.note.system ?? false,
     action: options.note.action ?? 'create',
     url: `${proj.web_url}/-/issues/${options.issue.iid}#note_${options.note.id}`,
+    created_at: gitlabTime(options.note.createdAt ?? new Date()),
+    updated_at: gitlabTime(options.note.createdAt ?? new Date()),
   });
   Object.assign(payload.issue, {
     iid: options.issue.iid,
@@ -181,6 +192,8 @@ export function noteOnMergeRequest(
     system: options.note.system ?? false,
     action: options.note.action ?? 'create',
     url: `${proj.web_url}/-/merge_requests/${mr.iid}#note_${options.note.id}`,
+    created_at: gitlabTime(options.note.createdAt ?? new Date()),
+    updated_at: gitlabTime(options.note.createdAt ?? new Date()),
     ...(options.discussionId ? { type: 'DiscussionNote', discussion_id: options.discussionId } : {}),
   });
   Object.assign(payload.merge_request, {
@@ -207,11 +220,7 @@ let lastStamp = 0;
 function stamp(payload: { object_attributes: Record<string, unknown>; changes?: Record<string, unknown> }) {
   const previous = lastStamp;
   lastStamp = Math.max(Math.floor(Date.now() / 1000) * 1000, lastStamp + 1000);
-  const at = (ms: number) =>
-    new Date(ms)
-      .toISOString()
-      .replace('T', ' ')
-      .replace(/\.\d+Z$/, ' UTC');
+  const at = (ms: number) => gitlabTime(new Date(ms));
   payload.object_attributes.updated_at = at(lastStamp);
   if (payload.changes?.updated_at)
     payload.changes.updated_at = { previous: at(previous || lastStamp - 60_000), current: at(lastStamp) };

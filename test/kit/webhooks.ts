@@ -150,7 +150,8 @@ export interface IssueOptions {
 
 export interface IssueCommentCreatedOptions extends CommonOptions {
   issue: IssueOptions;
-  comment: { id: number; body: string; authorAssociation?: string };
+  /** `createdAt`: when the comment was written (default now). */
+  comment: { id: number; body: string; authorAssociation?: string; createdAt?: Date };
 }
 
 export interface IssuesLabeledOptions extends CommonOptions {
@@ -292,7 +293,7 @@ export function issueCommentCreated(options: IssueCommentCreatedOptions): IssueC
   applyIssue(payload, options.issue, author);
 
   const full = payload.repository.full_name as string;
-  const { id, body, authorAssociation } = options.comment;
+  const { id, body, authorAssociation, createdAt } = options.comment;
   const comment = payload.comment as Json;
   comment.id = id;
   comment.node_id = nodeId('IssueComment', id);
@@ -301,7 +302,9 @@ export function issueCommentCreated(options: IssueCommentCreatedOptions): IssueC
   comment.url = `${API}/repos/${full}/issues/comments/${id}`;
   comment.html_url = `${payload.issue.html_url}#issuecomment-${id}`;
   comment.issue_url = payload.issue.url;
-  comment.created_at = comment.updated_at = now();
+  comment.created_at = comment.updated_at = createdAt
+    ? createdAt.toISOString().replace(/\.\d{3}Z$/, 'Z')
+    : now();
   if (authorAssociation !== undefined) comment.author_association = authorAssociation;
   return payload as IssueCommentCreatedPayload;
 }

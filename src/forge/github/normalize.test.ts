@@ -49,6 +49,7 @@ describe('issue_comment', () => {
         id: payload.comment.id,
         place: { type: 'issue', number: payload.issue.number },
         url: payload.comment.html_url,
+        createdAt: new Date(payload.comment.created_at).toISOString(),
         body: '/forge fix it',
       },
       subject: {
@@ -185,6 +186,7 @@ describe('pull_request_review_comment.created', () => {
           threadId: String(payload.comment.id),
         },
         url: payload.comment.html_url,
+        createdAt: new Date(payload.comment.created_at).toISOString(),
         body: payload.comment.body,
       },
       subject: {
@@ -235,6 +237,7 @@ describe('pull_request_review.submitted', () => {
         place: { type: 'change_request', number: payload.pull_request.number },
         isReview: true,
         url: payload.review.html_url,
+        createdAt: new Date(payload.review.submitted_at!).toISOString(),
         body: '/forge address the nits',
       },
       subject: {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isoTime } from '../time.js';
 import type { Actor, ForgeEvent, RepoRef } from '../types.js';
 
 /**
@@ -60,7 +61,13 @@ const Pull = z.looseObject({
   merged: z.boolean().nullish().catch(null),
 });
 
-const Comment = z.looseObject({ id, body: text, html_url: z.string().nullish().catch(null) });
+const time = z.string().nullish().catch(null);
+const Comment = z.looseObject({
+  id,
+  body: text,
+  html_url: z.string().nullish().catch(null),
+  created_at: time,
+});
 
 const IssueComment = z.looseObject({ issue: Issue, comment: Comment });
 const IssueLabeled = z.looseObject({ issue: Issue, label: z.looseObject({ name: z.string() }) });
@@ -71,7 +78,7 @@ const ReviewComment = z.looseObject({
 });
 const Review = z.looseObject({
   pull_request: Pull,
-  review: z.looseObject({ id, body: text, html_url: z.string().nullish().catch(null) }),
+  review: z.looseObject({ id, body: text, html_url: z.string().nullish().catch(null), submitted_at: time }),
 });
 
 type Envelope = z.infer<typeof Envelope>;
@@ -115,6 +122,7 @@ function normalize(
           id: comment.id,
           place: { type: isChangeRequest ? 'change_request' : 'issue', number: issue.number },
           ...url(comment.html_url),
+          ...isoTime(comment.created_at),
           body: comment.body,
         },
         subject: { number: issue.number, title: issue.title, body: issue.body, isChangeRequest },
@@ -156,6 +164,7 @@ function normalize(
             threadId: String(comment.in_reply_to_id ?? comment.id),
           },
           ...url(comment.html_url),
+          ...isoTime(comment.created_at),
           body: comment.body,
         },
         subject: { number: pull.number, title: pull.title, body: pull.body, isChangeRequest: true },
@@ -175,6 +184,7 @@ function normalize(
           place: { type: 'change_request', number: pull.number },
           isReview: true,
           ...url(review.html_url),
+          ...isoTime(review.submitted_at),
           body: review.body,
         },
         subject: { number: pull.number, title: pull.title, body: pull.body, isChangeRequest: true },

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Forge, ForgeFactory, ForgeWords, RepoRef } from '../types.js';
 import { waitForWriteSlot } from '../write-slots.js';
-import { createGitLabClient, type GitLabClient } from './client.js';
+import { createGitLabClient, type GitLabClient, type GitLabRateLimits } from './client.js';
 import { GitLabForge, type GitLabUser } from './forge.js';
 import { gitlabWords, onInstance } from './map.js';
 
@@ -14,6 +14,8 @@ export interface GitLabFactoryOptions {
   writes?: { redis: Redis; prefix: string; spacingMs?: number };
   /** A prebuilt client (tests); by default one with Forge's rate limits. */
   client?: GitLabClient;
+  /** The bot user's limits on the instance (default GitLab.com's). */
+  limits?: GitLabRateLimits;
   /** For warnings about what a request had to leave out (a task link too long for a commit status). */
   log?: Pick<Logger, 'warn'>;
 }
@@ -29,7 +31,13 @@ export class GitLabForgeFactory implements ForgeFactory {
   private self?: Promise<GitLabUser>;
 
   constructor(private readonly options: GitLabFactoryOptions) {
-    this.api = options.client ?? createGitLabClient({ url: options.url, token: options.token });
+    this.api =
+      options.client ??
+      createGitLabClient({
+        url: options.url,
+        token: options.token,
+        ...(options.limits ? { limits: options.limits } : {}),
+      });
     this.words = gitlabWords(options.url);
   }
 

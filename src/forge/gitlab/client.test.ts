@@ -4,7 +4,14 @@ import { test } from 'node:test';
 import { createRateLimiters, getMatchingRateLimiter, type RateLimiters } from '@gitbeaker/requester-utils';
 import { ENDPOINTS } from '../../../test/kit/fake-gitlab/endpoints.js';
 import { matchEndpoint } from '../../../test/kit/fake-gitlab/validate.js';
-import { createGitLabClient, EVERY_ENDPOINT, GITLAB_RATE_LIMITS, type GitLabClient } from './client.js';
+import {
+  createGitLabClient,
+  EVERY_ENDPOINT,
+  GITLAB_COM_LIMITS,
+  GITLAB_RATE_LIMITS,
+  type GitLabClient,
+  gitlabRateLimits,
+} from './client.js';
 
 type Rule = keyof typeof GITLAB_RATE_LIMITS;
 type Resource = keyof GitLabClient;
@@ -125,21 +132,33 @@ test('the calls cover every endpoint of the fake GitLab (which refuses any other
   );
 });
 
-test('the budget: under 2,000 requests and 60 new notes a minute per process', async () => {
-  const { api, sent } = recordingClient();
-  // Each resource has its own limiters: count each limit a resource's calls reach once.
-  const all = new Map<string, number>();
-  const noteCreation = new Map<string, number>();
-  for (const [resource, call, rule] of CALLS) {
-    const before = sent.length;
-    await call(api);
-    const request = sent[before]!;
-    all.set(`${resource} ${rule}`, GITLAB_RATE_LIMITS[rule]);
-    if (request.method === 'POST' && request.path.endsWith('/notes'))
-      noteCreation.set(`${resource} ${rule}`, GITLAB_RATE_LIMITS[rule]);
-  }
-  const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-  assert.equal(noteCreation.size, 3, 'issue notes, merge request notes, thread replies');
-  assert.ok(sum(all) <= 2000, `${sum(all)} requests a minute`);
-  assert.ok(sum(noteCreation) <= 60, `${sum(noteCreation)} new notes a minute`);
-});
+for (const limits of [
+  GITLAB_COM_LIMITS,
+  { requestsPerMinute: 7200, notesPerMinute: 300 },
+  { requestsPerMinute: 300, notesPerMinute: 10 },
+]) {
+  test(`the budget stays under ${limits.requestsPerMinute} requests and ${limits.notesPerMinute} new notes a minute per process`, async () => {
+    const rules = gitlabRateLimits(limits);
+    const { api, sent } = recordingClient();
+    // Each resource has its own limiters: count each limit a resource's calls reach once.
+    const all = new Map<string, number>();
+    const noteCreation = new Map<string, number>();
+    for (const [resource, call, rule] of CALLS) {
+      const before = sent.length;
+      await call(api);
+      const request = sent[before]!;
+      all.set(`${resource} ${rule}`, rules[rule]);
+      if (request.method === 'POST' && request.path.endsWith('/notes'))
+        noteCreation.set(`${resource} ${rule}`, rules[rule]);
+    }
+    const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+    assert.equal(noteCreation.size, 3, 'issue notes, merge request notes, thread replies');
+    assert.equal(new Set(CALLS.map(([r]) => r)).size, Object.keys(api).length, 'every resource is counted');
+    assert.ok(sum(all) <= limits.requestsPerMinute, `${sum(all)} requests a minute`);
+    assert.ok(sum(noteCreation) <= limits.notesPerMinute, `${sum(noteCreation)} new notes a minute`);
+    assert.ok(
+      Object.values(rules).every((n) => n >= 1),
+      'every rule lets requests through',
+    );
+  });
+}

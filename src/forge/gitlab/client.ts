@@ -35,17 +35,37 @@ export const EVERY_ENDPOINT = '!no-such-endpoint';
  * thread's notes (GET on the same path, only when a sticky note's id was lost) counts against the
  * note budget, rather than escaping every budget. Editing a note (`…/notes/:id`) is general.
  *
- * Budget per process: the note rules split 55 a minute over the three resources that create notes,
- * and the general rule gives each of the thirteen resources 145 (1,885 a minute). Across processes
- * Forge additionally spaces all writes by a Redis slot booking (see app.ts), which keeps note
- * creation under 60 a minute however many workers run. client.test.ts checks every call Forge makes.
+ * Budget per process, from the user's limits (GitLab.com's by default; self-managed instances set
+ * their own): note creation gets 92% of the note limit, split 4:4:3 over the three resources that
+ * create notes (20, 20 and 15 a minute on GitLab.com), and the general rule gives each of the
+ * thirteen resources an equal share of 97% of the request limit, less the notes (145 a minute each
+ * on GitLab.com). Across processes Forge additionally spaces all writes by a Redis slot booking (see
+ * app.ts), which keeps note creation under the limit however many workers run. client.test.ts
+ * checks every call Forge makes.
  */
-export const GITLAB_RATE_LIMITS = {
-  [EVERY_ENDPOINT]: 145,
-  '*/issues/*/notes': 20,
-  '*/merge_requests/*/notes': 20,
-  '*/merge_requests/*/discussions/*/notes': 15,
-} as const;
+export interface GitLabRateLimits {
+  requestsPerMinute: number;
+  notesPerMinute: number;
+}
+
+/** GitLab.com: 2,000 authenticated API requests and 60 note creations a minute per user. */
+export const GITLAB_COM_LIMITS: GitLabRateLimits = { requestsPerMinute: 2000, notesPerMinute: 60 };
+
+const RESOURCES = 13;
+
+export function gitlabRateLimits(limits: GitLabRateLimits = GITLAB_COM_LIMITS) {
+  const notes = Math.max(3, Math.floor(limits.notesPerMinute * 0.92));
+  const perNotesResource = Math.floor((notes * 4) / 11);
+  const general = Math.max(1, Math.floor((Math.floor(limits.requestsPerMinute * 0.97) - notes) / RESOURCES));
+  return {
+    [EVERY_ENDPOINT]: general,
+    '*/issues/*/notes': perNotesResource,
+    '*/merge_requests/*/notes': perNotesResource,
+    '*/merge_requests/*/discussions/*/notes': notes - 2 * perNotesResource,
+  } as const;
+}
+
+export const GITLAB_RATE_LIMITS = gitlabRateLimits();
 
 export interface GitLabClientOptions {
   /** Instance URL, e.g. `https://gitlab.com` (a path prefix is allowed). */
@@ -53,13 +73,15 @@ export interface GitLabClientOptions {
   token: string;
   /** Per-request timeout (gitbeaker's `queryTimeout`). */
   timeoutMs?: number;
+  /** The bot user's limits on the instance (default GitLab.com's). */
+  limits?: GitLabRateLimits;
 }
 
 export function createGitLabClient(options: GitLabClientOptions) {
   const config = {
     host: options.url.replace(/\/+$/, ''),
     token: options.token,
-    rateLimits: GITLAB_RATE_LIMITS,
+    rateLimits: gitlabRateLimits(options.limits),
     rateLimitDuration: 60,
     queryTimeout: options.timeoutMs ?? 30_000,
   };

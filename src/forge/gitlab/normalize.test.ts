@@ -31,6 +31,7 @@ describe('Note Hook', () => {
         id: 1241,
         place: { type: 'issue', number: 17 },
         url: 'http://example.com/gitlab-org/gitlab-test/issues/17#note_1241',
+        createdAt: '2015-05-17T17:06:40.000Z',
         body: '/forge add a changelog',
       },
       subject: { number: 17, title: 'test', body: 'test', isChangeRequest: false },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isoTime } from '../time.js';
 import type { Actor, ForgeEvent, RepoRef } from '../types.js';
 import { isAccessTokenBotName } from './map.js';
 
@@ -60,6 +61,7 @@ const Note = z.looseObject({
     type: optionalText,
     discussion_id: optionalText,
     url: optionalText,
+    created_at: optionalText,
   }),
   issue: z
     .looseObject({ iid: id, title: text, description: text, confidential: z.boolean().nullish().catch(null) })
@@ -132,14 +134,19 @@ function note(deliveryId: string, payload: unknown): ForgeEvent | null {
     repo: repoRef(project),
     actor: actor(user.username, userId),
   };
-  const url = attrs.url ? { url: attrs.url } : {};
+  const linkAndTime = { ...(attrs.url ? { url: attrs.url } : {}), ...isoTime(attrs.created_at) };
   if (attrs.noteable_type === 'Issue' && p.data.issue) {
     const issue = p.data.issue;
     if (issue.confidential === true) return null;
     return {
       kind: 'comment',
       ...base,
-      comment: { id: attrs.id, place: { type: 'issue', number: issue.iid }, ...url, body: attrs.note },
+      comment: {
+        id: attrs.id,
+        place: { type: 'issue', number: issue.iid },
+        ...linkAndTime,
+        body: attrs.note,
+      },
       subject: { number: issue.iid, title: issue.title, body: issue.description, isChangeRequest: false },
     };
   }
@@ -154,7 +161,7 @@ function note(deliveryId: string, payload: unknown): ForgeEvent | null {
         place: inThread
           ? { type: 'review_thread', number: mr.iid, threadId: attrs.discussion_id! }
           : { type: 'change_request', number: mr.iid },
-        ...url,
+        ...linkAndTime,
         body: attrs.note,
       },
       subject: { number: mr.iid, title: mr.title, body: mr.description, isChangeRequest: true },

@@ -135,6 +135,35 @@ export const TURN_SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'comments whose webhooks arrive out of order run in the order they were written',
+    async run(d) {
+      const at = onIssue(d.newIssue('Out of order'));
+      await d.ask(at, '/forge first, slowly [slow:5]');
+      await waitFor(async () => (await d.find(at))?.turns[0]?.state === 'running', 15_000);
+      const now = Date.now();
+      await d.ask(at, '/forge written later', undefined, new Date(now));
+      await waitFor(async () => (await d.find(at))?.turns.length === 2, 15_000, { what: 'turn 2' });
+      // Delivered after it, but written ten seconds before it.
+      await d.ask(at, '/forge written earlier', undefined, new Date(now - 10_000));
+      await waitFor(
+        () => d.comments(at).some((c) => /Queued as turn 3 of this task, behind 1 other turn\./.test(c.body)),
+        20_000,
+        { what: "turn 3's place in line: right after the running turn" },
+      );
+      const task = await d.settled(at, 3, 60_000);
+      const [, later, earlier] = task.turns;
+      assert.equal(later!.instruction, 'written later');
+      assert.ok(
+        Date.parse(later!.startedAt!) >= Date.parse(earlier!.finishedAt!),
+        'the earlier comment ran first',
+      );
+      assert.equal(
+        await d.git.fileAt(d.gitRepo, task.branch!, 'CHANGES.md'),
+        '- first, slowly [slow:5]\n- written earlier\n- written later\n',
+      );
+    },
+  },
+  {
     name: 'a turn on the change request shows a running check while it works, then success on its commit',
     async run(d) {
       const { task: first, cr } = await withChangeRequest(d, 'Show progress');
