@@ -1,4 +1,5 @@
 import type { ForgeWords } from '../forge/types.js';
+import type { CapKind } from '../tasks/budget.js';
 import { fenced } from '../tasks/quote.js';
 import type { Task, Turn } from '../tasks/types.js';
 import { capitalize, oneLine } from './text.js';
@@ -69,14 +70,18 @@ function notPushed(turn: Turn, words: ForgeWords): string[] {
 
 /** A repository setting (`limits.<key>` in the settings file) and the operator bound it stays within. */
 interface LimitSetting {
-  repoKey?: 'turnTimeout' | 'idleTimeout' | 'maxAgentSteps' | 'maxTaskCostUsd';
+  repoKey?: string;
   env: string;
 }
 
-/**
- * The setting that would have let the turn go on. Caps are told apart by their message
- * (src/tasks/budget.ts; the render tests use its real messages).
- */
+const CAP_SETTINGS: Record<CapKind, LimitSetting> = {
+  agent_steps: { repoKey: 'maxAgentSteps', env: 'FORGE_MAX_AGENT_STEPS' },
+  task_cost: { repoKey: 'maxTaskCostUsd', env: 'FORGE_MAX_TASK_COST_USD' },
+  task_tokens: { repoKey: 'maxTaskTokens', env: 'FORGE_MAX_TASK_TOKENS' },
+  repo_daily_cost: { repoKey: 'maxRepoDailyCostUsd', env: 'FORGE_MAX_REPO_DAILY_COST_USD' },
+};
+
+/** The setting that would have let the turn go on. */
 function limitSetting(turn: Turn): LimitSetting | undefined {
   switch (turn.endReason) {
     case 'timeout':
@@ -84,6 +89,8 @@ function limitSetting(turn: Turn): LimitSetting | undefined {
     case 'idle_timeout':
       return { repoKey: 'idleTimeout', env: 'FORGE_IDLE_TIMEOUT' };
     case 'limit': {
+      if (turn.limit) return CAP_SETTINGS[turn.limit];
+      // Turns stored before `limit` was recorded: told apart by their message (src/tasks/budget.ts).
       const error = turn.error ?? '';
       if (/agent steps/.test(error)) return { repoKey: 'maxAgentSteps', env: 'FORGE_MAX_AGENT_STEPS' };
       if (/daily model budget/.test(error)) return { env: 'FORGE_MAX_REPO_DAILY_COST_USD' };

@@ -145,35 +145,37 @@ describe('a turn that did not complete says what was done, what remains and how 
       maxTaskTokens: 1000,
       maxRepoDailyCostUsd: 9,
     };
-    const during = (
+    const hit = (
       spend: Partial<Parameters<typeof capDuringTurn>[3]>,
       before = { costUsd: 0, tokens: 0 },
-    ) =>
-      capDuringTurn(limits, before, 0, { requests: 0, inputTokens: 0, outputTokens: 0, ...spend })!.message;
+      repoToday = 0,
+    ) => {
+      const found = capDuringTurn(limits, before, repoToday, {
+        requests: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        ...spend,
+      })!;
+      return { endReason: 'limit' as const, limit: found.cap, error: found.message };
+    };
     const cases: Array<[Partial<Turn>, RegExp]> = [
       [
-        { endReason: 'limit', error: during({ requests: 5 }) },
+        hit({ requests: 5 }),
         /To allow more, raise `limits\.maxAgentSteps` in `\.github\/forge\.yml` on `main`, within the operator's `FORGE_MAX_AGENT_STEPS`/,
       ],
       [
-        { endReason: 'limit', error: during({ costUsd: 2 }) },
+        // A turn stored before the cap was recorded on it: told apart by its message.
+        { endReason: 'limit', error: hit({ requests: 5 }).error },
+        /raise `limits\.maxAgentSteps` .* `FORGE_MAX_AGENT_STEPS`/,
+      ],
+      [
+        hit({ costUsd: 2 }),
         /raise `limits\.maxTaskCostUsd` in `\.github\/forge\.yml` on `main`, within the operator's `FORGE_MAX_TASK_COST_USD`/,
       ],
+      [hit({ inputTokens: 1000 }), /raise `limits\.maxTaskTokens` .* `FORGE_MAX_TASK_TOKENS`/],
       [
-        { endReason: 'limit', error: during({ inputTokens: 1000 }) },
-        /To allow more, an operator can raise `FORGE_MAX_TASK_TOKENS`\./,
-      ],
-      [
-        {
-          endReason: 'limit',
-          error: capDuringTurn(limits, { costUsd: 0, tokens: 0 }, 9, {
-            requests: 0,
-            inputTokens: 0,
-            outputTokens: 0,
-            costUsd: 0.1,
-          })!.message,
-        },
-        /an operator can raise `FORGE_MAX_REPO_DAILY_COST_USD`/,
+        hit({ costUsd: 0.1 }, { costUsd: 0, tokens: 0 }, 9),
+        /raise `limits\.maxRepoDailyCostUsd` .* `FORGE_MAX_REPO_DAILY_COST_USD`/,
       ],
       [
         { endReason: 'timeout', error: 'The turn reached its time limit (60 minutes).' },

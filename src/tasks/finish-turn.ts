@@ -15,6 +15,7 @@ export function failTurn(run: TurnRun, error: unknown): void {
   }
   run.log.error({ err: error }, 'turn failed');
   if (error instanceof LimitReached) {
+    run.patch.limit = error.hit.cap;
     run.outcome = { state: 'cancelled', endReason: 'limit', error: error.message };
   } else {
     const explained = error instanceof SetupFailed ? error.message : explainError(error, run.forge.words);

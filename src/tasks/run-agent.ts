@@ -104,6 +104,7 @@ function outcomeOf(run: TurnRun, result: AgentResult, timeoutMs: number): Outcom
   const conclusion: AgentConclusion = result.conclusion;
   if (conclusion === 'success') return { state: 'completed' };
   if (signal.reason instanceof LimitReached) {
+    run.patch.limit = signal.reason.hit.cap;
     return { state: 'cancelled', endReason: 'limit', error: signal.reason.message };
   }
   if (conclusion === 'cancelled' || signal.aborted) {

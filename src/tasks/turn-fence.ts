@@ -103,6 +103,7 @@ export async function recordPublished(
       ...(patch.excludedPaths ? { excludedPaths: patch.excludedPaths } : {}),
       ...(patch.noChanges ? { noChanges: patch.noChanges } : {}),
       ...(patch.discardedPaths ? { discardedPaths: patch.discardedPaths } : {}),
+      ...(patch.limit ? { limit: patch.limit } : {}),
     },
   };
   return run.update((t) => {

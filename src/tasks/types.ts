@@ -1,6 +1,7 @@
 import type { Usage } from '../agents/types.js';
 import type { RunOptions } from '../commands/types.js';
 import type { CommentPlace, RepoRef } from '../forge/types.js';
+import type { CapKind } from './budget.js';
 import type { FeedbackSnapshot } from './feedback.js';
 
 /**
@@ -57,6 +58,8 @@ export interface Turn {
    */
   published?: PublishedWork;
   endReason?: TurnEndReason;
+  /** Which cap ended it, when `endReason` is `limit`. */
+  limit?: CapKind;
   /** User-facing explanation when the turn did not complete. */
   error?: string;
   commitSha?: string;
@@ -100,7 +103,10 @@ export interface PublishedWork {
   at: string;
   outcome: { state: 'completed' | 'failed' | 'cancelled'; endReason?: TurnEndReason; error?: string };
   /** What the turn record gets when it finishes. */
-  patch: Pick<Turn, 'commitSha' | 'summary' | 'usage' | 'excludedPaths' | 'noChanges' | 'discardedPaths'>;
+  patch: Pick<
+    Turn,
+    'commitSha' | 'summary' | 'usage' | 'excludedPaths' | 'noChanges' | 'discardedPaths' | 'limit'
+  >;
 }
 
 /**

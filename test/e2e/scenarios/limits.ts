@@ -66,6 +66,7 @@ async function stepCap(d: ForgeDriver, upstream: FakeUpstream) {
   assert.equal(turn.state, 'cancelled');
   assert.equal(turn.endReason, 'limit');
   assert.match(turn.error ?? '', /limit of 2 agent steps/);
+  assert.equal(turn.limit, 'agent_steps');
   assert.equal(upstream.requests.length - before, 2, 'the third request never reached the provider');
 
   // What the gateway measured, not what the agent said.
@@ -132,6 +133,7 @@ async function costCap(d: ForgeDriver, upstream: FakeUpstream) {
   assert.equal(third.state, 'cancelled');
   assert.equal(third.endReason, 'limit');
   assert.match(third.error ?? '', /model budget of \$2\.00/);
+  assert.equal(third.limit, 'task_cost');
   assert.equal(upstream.requests.length - before, 1, 'the request over the budget was refused');
   assert.ok(third.commitSha, 'its work is kept');
   assert.equal((await d.git.branches(d.gitRepo))[thirdTask.branch!], third.commitSha, 'and pushed');
@@ -197,6 +199,7 @@ async function repoTokenAndDailyCaps(d: ForgeDriver, upstream: FakeUpstream) {
   const turn = (await d.settled(at)).turns[0]!;
   assert.equal(turn.endReason, 'limit');
   assert.match(turn.error ?? '', /The task reached its limit of 400 tokens/);
+  assert.equal(turn.limit, 'task_tokens');
   assert.equal(upstream.requests.length - before, 1, '421 tokens after the first request');
   assert.ok(turn.commitSha, 'its work is kept');
 
