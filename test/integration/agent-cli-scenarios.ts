@@ -234,7 +234,11 @@ export async function cancelledTurn(cli: CliUnderTest): Promise<Turn> {
   const controller = new AbortController();
   const running = harness.runTurn(
     cli.agent,
-    { prompt: 'Wait. [[shell:echo $$ > started.txt; sleep 30; echo late > late.txt]]' },
+    // Renamed into place: the file is never seen before it holds the pid.
+    {
+      prompt:
+        'Wait. [[shell:echo $$ > started.tmp; mv started.tmp started.txt; sleep 30; echo late > late.txt]]',
+    },
     { signal: controller.signal },
   );
   const checkout = await waitForFile(harness, 'started.txt');
