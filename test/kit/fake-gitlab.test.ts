@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { cleanGit } from './clean-git.js';
 import { FakeGitLab, gitServerHooks } from './fake-gitlab/index.js';
 import { type GitServer, startGitServer } from './git-server.js';
 
@@ -174,28 +174,7 @@ describe('fake GitLab: git on the instance’s origin', () => {
   let token: string;
   let work: string;
   const PROJECT = 'acme/platform/widgets';
-  const run = (args: string[], cwd?: string) =>
-    new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(
-        'git',
-        args,
-        {
-          cwd,
-          env: {
-            PATH: process.env.PATH,
-            GIT_CONFIG_NOSYSTEM: '1',
-            GIT_CONFIG_GLOBAL: '/dev/null',
-            GIT_TERMINAL_PROMPT: '0',
-            HOME: '/nonexistent',
-            GIT_AUTHOR_NAME: 'T',
-            GIT_AUTHOR_EMAIL: 't@example.test',
-            GIT_COMMITTER_NAME: 'T',
-            GIT_COMMITTER_EMAIL: 't@example.test',
-          },
-        },
-        (err, _stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stderr }),
-      );
-    });
+  const run = cleanGit;
   const basic = (secret: string) =>
     `http.extraHeader=Authorization: Basic ${Buffer.from(`oauth2:${secret}`).toString('base64')}`;
 

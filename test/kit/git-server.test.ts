@@ -1,37 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { cleanGit } from './clean-git.js';
 import { type GitServer, startGitServer } from './git-server.js';
 
 const TOKEN = 'tok-kit-123';
 const header = `Authorization: Basic ${Buffer.from(`x-access-token:${TOKEN}`).toString('base64')}`;
 
-function git(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      'git',
-      args,
-      {
-        cwd,
-        env: {
-          PATH: process.env.PATH,
-          GIT_CONFIG_NOSYSTEM: '1',
-          GIT_CONFIG_GLOBAL: '/dev/null',
-          GIT_TERMINAL_PROMPT: '0',
-          HOME: '/nonexistent',
-          GIT_AUTHOR_NAME: 'T',
-          GIT_AUTHOR_EMAIL: 't@example.test',
-          GIT_COMMITTER_NAME: 'T',
-          GIT_COMMITTER_EMAIL: 't@example.test',
-        },
-      },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const git = cleanGit;
 
 describe('git-server kit', () => {
   let server: GitServer;
