@@ -3,12 +3,11 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { pino } from 'pino';
-import { Probot, ProbotOctokit } from 'probot';
 import { GitHubForge } from '../../src/forge/github/forge.js';
 import type { RepoRef } from '../../src/forge/types.js';
 import { FakeGitHub } from '../kit/fake-github/index.js';
-import { type GitServer, startGitServer } from '../kit/git-server.js';
+import type { GitServer } from '../kit/git-server.js';
+import { installationOctokit, startGitHubWithGit } from '../kit/github-with-git.js';
 import { type ContractEnv, forgeContract } from './forge-contract.js';
 
 /**
@@ -22,42 +21,12 @@ const REPO = `${OWNER}/${NAME}`;
 const INSTALLATION = 77;
 const run = promisify(execFile);
 
-/**
- * Probot's Octokit with request throttling off. Probot (via @octokit/plugin-throttling) keeps writes
- * to one installation at least 1 s apart, which would make this suite take minutes; the contract is
- * about what the Forge asks GitHub, not about pacing. The e2e tests keep the real throttling.
- * (`ProbotOctokit.defaults({ throttle: { enabled: false } })` is not enough: Probot passes its own
- * `throttle` options object, which replaces ours before ProbotOctokit re-enables it by default.)
- */
-const UnthrottledOctokit = ProbotOctokit.defaults(
-  // biome-ignore lint/suspicious/noExplicitAny: Octokit's constructor options are untyped here
-  (options: any) => ({ ...options, throttle: { ...options.throttle, enabled: false } }),
-) as typeof ProbotOctokit;
-
 async function setup(): Promise<ContractEnv> {
-  let github!: FakeGitHub;
-  const git: GitServer = await startGitServer({
-    acceptToken: (token, repoPath) => github.tokenAllows(token, repoPath.replace(/\.git$/, '')),
-  });
-  github = await FakeGitHub.start({
-    // Repositories that exist only on the fake (a fork) have no branches on the git server.
-    branchExists: async (repo, branch) => branch in (await git.branches(`${repo}.git`).catch(() => ({}))),
-    headSha: async (repo, branch) =>
-      (await git.branches(`${repo}.git`).catch(() => ({}) as Record<string, string>))[branch],
-    fileAt: (repo, ref, path) => git.fileAt(`${repo}.git`, ref, path).catch(() => undefined),
-  });
+  const { github, git } = await startGitHubWithGit();
   github.addRepo({ owner: OWNER, name: NAME, installationId: INSTALLATION });
   const mainSha = await git.seedRepo(`${REPO}.git`, { 'README.md': '# Widgets\n' });
 
-  const probot = new Probot({
-    appId: github.appId,
-    privateKey: github.privateKeyPem,
-    baseUrl: github.apiUrl,
-    secret: 'x',
-    log: pino({ level: 'silent' }),
-    Octokit: UnthrottledOctokit,
-  });
-  const octokit = await probot.auth(INSTALLATION);
+  const octokit = await installationOctokit(github, INSTALLATION);
   const repo: RepoRef = {
     forge: 'github',
     installationId: INSTALLATION,
@@ -206,15 +175,7 @@ describe('GitHubForge on GitHub specifics', () => {
     webUrl: 'http://127.0.0.1:1',
   };
   async function forgeOn(github: FakeGitHub): Promise<GitHubForge> {
-    const probot = new Probot({
-      appId: github.appId,
-      privateKey: github.privateKeyPem,
-      baseUrl: github.apiUrl,
-      secret: 'x',
-      log: pino({ level: 'silent' }),
-      Octokit: UnthrottledOctokit,
-    });
-    return new GitHubForge(await probot.auth(INSTALLATION), repo);
+    return new GitHubForge(await installationOctokit(github, INSTALLATION), repo);
   }
 
   test('team membership: a pending invitation is none; without the members permission the check fails', async () => {

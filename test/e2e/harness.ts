@@ -6,9 +6,10 @@ import { Writable } from 'node:stream';
 import { after, afterEach, before } from 'node:test';
 import { type ForgeOverrides, type RunningForge, startForge } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
-import { FakeGitHub } from '../kit/fake-github/index.js';
+import type { FakeGitHub } from '../kit/fake-github/index.js';
 import { waitFor } from '../kit/fake-github/wait.js';
-import { type GitServer, startGitServer } from '../kit/git-server.js';
+import type { GitServer } from '../kit/git-server.js';
+import { startGitHubWithGit } from '../kit/github-with-git.js';
 import { type RedisServer, startRedis } from '../kit/redis.js';
 import {
   buildDelivery,
@@ -96,17 +97,7 @@ export interface HarnessOptions {
  */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const redis = options.redis ?? (await startRedis());
-  let github!: FakeGitHub;
-  const git = await startGitServer({
-    acceptToken: (token, repoPath) => github.tokenAllows(token, repoPath.replace(/\.git$/, '')),
-  });
-  github = await FakeGitHub.start({
-    // Repositories that exist only on the fake (e.g. a fork) have no branches on the git server.
-    branchExists: async (repo, branch) => branch in (await git.branches(`${repo}.git`).catch(() => ({}))),
-    headSha: async (repo, branch) =>
-      (await git.branches(`${repo}.git`).catch(() => ({}) as Record<string, string>))[branch],
-    fileAt: (repo, ref, path) => git.fileAt(`${repo}.git`, ref, path).catch(() => undefined),
-  });
+  const { github, git } = await startGitHubWithGit();
   const { id } = github.addRepo({ owner: OWNER, name: NAME, installationId: INSTALLATION });
   await git.seedRepo(`${REPO}.git`, {
     'README.md': '# Widgets\n',

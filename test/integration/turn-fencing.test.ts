@@ -5,7 +5,6 @@ import { join, resolve } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { Probot, ProbotOctokit } from 'probot';
 import { CommandAgent } from '../../src/agents/command.js';
 import type { AgentResult, AgentRunner } from '../../src/agents/types.js';
 import { GitHubForge } from '../../src/forge/github/forge.js';
@@ -20,9 +19,10 @@ import { runTurn, type TurnDeps } from '../../src/tasks/run-turn.js';
 import { TurnScheduler } from '../../src/tasks/scheduler.js';
 import { TaskStore } from '../../src/tasks/store.js';
 import type { Task } from '../../src/tasks/types.js';
-import { FakeGitHub } from '../kit/fake-github/index.js';
+import type { FakeGitHub } from '../kit/fake-github/index.js';
 import { waitFor } from '../kit/fake-github/wait.js';
-import { type GitServer, startGitServer } from '../kit/git-server.js';
+import type { GitServer } from '../kit/git-server.js';
+import { installationOctokit, startGitHubWithGit } from '../kit/github-with-git.js';
 import { type RedisServer, startRedis } from '../kit/redis.js';
 import { fixtureTurn } from '../kit/tasks.js';
 
@@ -39,12 +39,6 @@ const REPO = `${OWNER}/${NAME}`;
 const INSTALLATION = 77;
 const PREFIX = 'it-fence:';
 const SCRIPTED_AGENT = `${process.execPath} ${resolve('test/fixtures/scripted-agent.mjs')}`;
-
-/** Probot's write pacing (1 s per installation) is not what this test is about. */
-const UnthrottledOctokit = ProbotOctokit.defaults(
-  // biome-ignore lint/suspicious/noExplicitAny: Octokit's constructor options are untyped here
-  (options: any) => ({ ...options, throttle: { ...options.throttle, enabled: false } }),
-) as typeof ProbotOctokit;
 
 describe('two attempts of one turn at once', () => {
   let server: RedisServer;
@@ -64,15 +58,7 @@ describe('two attempts of one turn at once', () => {
   before(async () => {
     server = await startRedis();
     redis = new Redis(server.url, { maxRetriesPerRequest: null });
-    git = await startGitServer({
-      acceptToken: (token, repoPath) => github.tokenAllows(token, repoPath.replace(/\.git$/, '')),
-    });
-    github = await FakeGitHub.start({
-      branchExists: async (r, branch) => branch in (await git.branches(`${r}.git`).catch(() => ({}))),
-      headSha: async (r, branch) =>
-        (await git.branches(`${r}.git`).catch(() => ({}) as Record<string, string>))[branch],
-      fileAt: (r, ref, path) => git.fileAt(`${r}.git`, ref, path).catch(() => undefined),
-    });
+    ({ github, git } = await startGitHubWithGit());
     github.addRepo({ owner: OWNER, name: NAME, installationId: INSTALLATION });
     await git.seedRepo(`${REPO}.git`, { 'README.md': '# Widgets\n' });
     repo = {
@@ -83,15 +69,7 @@ describe('two attempts of one turn at once', () => {
       defaultBranch: 'main',
       webUrl: `${github.url}/${REPO}`,
     };
-    const probot = new Probot({
-      appId: github.appId,
-      privateKey: github.privateKeyPem,
-      baseUrl: github.apiUrl,
-      secret: 'x',
-      log: pino({ level: 'silent' }),
-      Octokit: UnthrottledOctokit,
-    });
-    const forge = new GitHubForge(await probot.auth(INSTALLATION), repo);
+    const forge = new GitHubForge(await installationOctokit(github, INSTALLATION), repo);
     store = new TaskStore({ redis, prefix: PREFIX, ttlMs: 60_000 });
     queues = createQueues(redis, PREFIX);
     scheduler = new TurnScheduler(store, queues.turns);
