@@ -6,7 +6,6 @@ import { promisify } from 'node:util';
 import { GitHubForge } from '../../src/forge/github/forge.js';
 import type { RepoRef } from '../../src/forge/types.js';
 import { FakeGitHub } from '../kit/fake-github/index.js';
-import type { GitServer } from '../kit/git-server.js';
 import { installationOctokit, startGitHubWithGit } from '../kit/github-with-git.js';
 import { type ContractEnv, forgeContract } from './forge-contract.js';
 
