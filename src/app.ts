@@ -191,6 +191,8 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
           idleTimeoutMs: config.idleTimeout,
           maxAgentSteps: config.maxAgentSteps,
           maxTaskCostUsd: config.maxTaskCost,
+          maxTaskTokens: config.maxTaskTokens,
+          maxRepoDailyCostUsd: config.maxRepoDailyCost,
           botLogins: config.botLogins,
           logUrl: (id) => links.url(id),
         },

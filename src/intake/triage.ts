@@ -30,10 +30,12 @@ export interface TriageDeps {
   repoTriggerLabels?: readonly string[];
   /** The operator's turn time limit (for checking repository settings). */
   turnTimeoutMs?: number;
-  /** The operator's bounds for repository limits (FORGE_IDLE_TIMEOUT, FORGE_MAX_AGENT_STEPS, FORGE_MAX_TASK_COST_USD). */
+  /** The operator's bounds for repository limits (FORGE_IDLE_TIMEOUT, FORGE_MAX_AGENT_STEPS, …). */
   idleTimeoutMs?: number;
   maxAgentSteps?: number;
   maxTaskCostUsd?: number;
+  maxTaskTokens?: number;
+  maxRepoDailyCostUsd?: number;
   botLogins: readonly string[];
   logUrl(taskId: string): string | undefined;
 }
@@ -76,6 +78,8 @@ export async function triageEvent(job: EventJob, deps: TriageDeps): Promise<void
     ...(deps.idleTimeoutMs !== undefined ? { idleTimeout: deps.idleTimeoutMs } : {}),
     ...(deps.maxAgentSteps !== undefined ? { maxAgentSteps: deps.maxAgentSteps } : {}),
     ...(deps.maxTaskCostUsd !== undefined ? { maxTaskCostUsd: deps.maxTaskCostUsd } : {}),
+    ...(deps.maxTaskTokens !== undefined ? { maxTaskTokens: deps.maxTaskTokens } : {}),
+    ...(deps.maxRepoDailyCostUsd !== undefined ? { maxRepoDailyCostUsd: deps.maxRepoDailyCostUsd } : {}),
   });
   const { settings: repo, problems } = loaded;
   if (problems.length) log.info({ problems }, 'repository settings have problems');
