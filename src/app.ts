@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import type { DestinationStream, Logger } from 'pino';
 import { ClaudeCodeAgent } from './agents/claude-code.js';
@@ -30,7 +30,7 @@ import { createSandbox, imageFor } from './sandbox/factory.js';
 import { startOrphanReaper } from './sandbox/reaper.js';
 import { RepoCostLedger } from './tasks/budget.js';
 import { CancelBus } from './tasks/cancel.js';
-import { startHomeSweeper } from './tasks/home-sweeper.js';
+import { homesDir, startHomeSweeper } from './tasks/home-sweeper.js';
 import { createQueues } from './tasks/queues.js';
 import { TurnScheduler } from './tasks/scheduler.js';
 import { TaskStore } from './tasks/store.js';
@@ -155,7 +155,7 @@ export async function startForge(config: ForgeConfig, overrides: ForgeOverrides 
       const reaper = startOrphanReaper(sandbox, { log });
       closers.push(() => reaper.stop());
       // Agent homes keep CLI sessions between turns; they go once their task is closed or expired.
-      const homes = startHomeSweeper({ homesDir: join(workspaceRoot, 'homes'), store, log });
+      const homes = startHomeSweeper({ homesDir: homesDir(workspaceRoot), store, log });
       closers.push(() => homes.stop());
       const agents = createAgents(config);
       const cancel = new CancelBus(redis, prefix);

@@ -9,6 +9,11 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Task } from './types.js';
 
+/** Where agent homes live under the workspace dir; one per task, kept across its turns. */
+export function homesDir(workspaceRoot: string): string {
+  return join(workspaceRoot, 'homes');
+}
+
 /** What a task id looks like (`newTaskId`): anything else in the directory is left alone. */
 const TASK_ID = /^t[0-9a-z]{6,20}$/;
 

@@ -12,6 +12,7 @@ import { branchName } from '../git/branch-name.js';
 import { GitWorkspace } from '../git/workspace.js';
 import type { SandboxSession } from '../sandbox/types.js';
 import type { FeedbackSnapshot } from './feedback.js';
+import { homesDir } from './home-sweeper.js';
 import { adoptPushedCommit } from './recover-turn.js';
 import { effectiveLimits, LimitReached, TurnBudget } from './turn-budget.js';
 import { loadTurnFeedback } from './turn-feedback.js';
@@ -69,7 +70,7 @@ export async function prepareTurn(
   // A worker that died while pushing, or right after, left the turn's commit on the branch:
   // checked before the budget, which that attempt may have used up.
   if (run.turn.attempts > 1 && !planning && (await adoptPushedCommit(run, workspace))) return undefined;
-  // Review feedback is read once, now: what the agent sees cannot change while it works.
+  // Review feedback as snapshotted when the turn was asked for (read now only if that failed).
   const reviews = await loadTurnFeedback(run.task, run.turn, forge, { ...deps, note: (t) => run.note(t) });
   run.task = reviews.task;
   if (deps.budget) held.budget = newBudget(run, settings, turnTimeoutMs);
@@ -80,7 +81,7 @@ export async function prepareTurn(
   const image = deps.imageFor?.(agentName);
   const session = await deps.sandbox.create({
     checkoutDir: workspace.dir,
-    homeDir: join(deps.workspaceRoot, 'homes', run.taskId),
+    homeDir: join(homesDir(deps.workspaceRoot), run.taskId),
     env: {},
     labels: { 'forge.task': run.taskId, 'forge.turn': String(run.n) },
     ...(image ? { image } : {}),
