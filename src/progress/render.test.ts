@@ -279,7 +279,22 @@ test('the pull request body closes the issue and links back to it', () => {
   const body = renderPullRequestBody(task(base), { ...base, summary: 'Fixed it.' }, GITHUB_WORDS);
   assert.match(body, /^Closes #12/);
   assert.match(body, /Requested by @alice in #12/);
-  assert.match(body, /Fixed it\./);
+  assert.match(body, /### What the agent did\n\nFixed it\./);
+  assert.doesNotMatch(body, /did not finish/);
+});
+
+test('the pull request body of a turn that did not finish says where it stopped and how to go on', () => {
+  const stoppedTurn: Turn = {
+    ...base,
+    state: 'cancelled',
+    endReason: 'limit',
+    error: 'The turn reached its limit of 2 agent steps (model requests).',
+    summary: 'Edited CHANGES.md; tests still to fix.',
+  };
+  const body = renderPullRequestBody(task(stoppedTurn), stoppedTurn, GITHUB_WORDS);
+  assert.match(body, /### Where the agent stopped\n\nEdited CHANGES\.md; tests still to fix\./);
+  assert.doesNotMatch(body, /What the agent did/);
+  assert.match(body, /did not finish \(The turn reached its limit of 2 agent steps.*`\/forge continue`/);
 });
 
 test('the prompt fences user text so it cannot break out of its block', () => {

@@ -149,7 +149,14 @@ export function renderPullRequestBody(task: Task, turn: Turn, words: ForgeWords)
     '',
     `Requested by @${turn.requestedBy} in ${words.issueRef(task.issueNumber)}: ${oneLine(turn.instruction, 300)}`,
   ];
-  if (turn.summary) lines.push('', '### What the agent did', '', turn.summary);
+  const unfinished = turn.state === 'cancelled' || turn.state === 'failed';
+  if (turn.summary)
+    lines.push('', unfinished ? '### Where the agent stopped' : '### What the agent did', '', turn.summary);
+  if (unfinished)
+    lines.push(
+      '',
+      `The latest turn did not finish${turn.error ? ` (${oneLine(turn.error, 200)})` : ''}; its work so far is on this branch. Comment \`/forge continue\` to pick up from there.`,
+    );
   const usage = usageLine(task, turn);
   if (usage)
     lines.push(

@@ -151,9 +151,10 @@ async function openChangeRequest(run: TurnRun, draft: boolean): Promise<void> {
 }
 
 function pullRequestBody(run: TurnRun): string {
-  return run.deps.redactor.redact(
-    renderPullRequestBody(run.task, { ...run.turn, ...run.patch }, run.forge.words),
-  );
+  // The turn is still running in the store; the body describes how it ends.
+  const { state, error } = run.outcome;
+  const turn = { ...run.turn, ...run.patch, state, ...(error ? { error } : {}) };
+  return run.deps.redactor.redact(renderPullRequestBody(run.task, turn, run.forge.words));
 }
 
 /** The turn's commit message; its second paragraph names the turn (see findTurnCommit). */

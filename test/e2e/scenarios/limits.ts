@@ -86,6 +86,8 @@ async function stepCap(d: ForgeDriver, upstream: FakeUpstream) {
   const cr = d.changeRequests().find((c) => c.branch === task.branch);
   assert.ok(cr, 'the work is on a change request');
   assert.equal(cr.draft, true, 'unfinished work opens as a draft');
+  assert.match(cr.body, /### Where the agent stopped/);
+  assert.match(cr.body, /did not finish \(The turn reached its limit of 2 agent steps/);
 
   const sticky = d.sticky(at, task.id);
   assert.ok(sticky);
