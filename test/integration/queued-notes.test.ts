@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
-import { ProbotOctokit } from 'probot';
 import { GitHubForge } from '../../src/forge/github/forge.js';
 import { queuedNoteMarker, startTurnReplies } from '../../src/intake/replies.js';
 import { StickyComments } from '../../src/progress/stickies.js';
@@ -9,6 +8,7 @@ import { createQueues, type Queues } from '../../src/tasks/queues.js';
 import { TurnScheduler } from '../../src/tasks/scheduler.js';
 import { TaskStore } from '../../src/tasks/store.js';
 import { FakeGitHub } from '../kit/fake-github/index.js';
+import { installationOctokit } from '../kit/github-with-git.js';
 import { type RedisServer, startRedis } from '../kit/redis.js';
 import { fixtureRepo, fixtureTurn } from '../kit/tasks.js';
 
@@ -38,13 +38,7 @@ describe('queued notes', () => {
     store = new TaskStore({ redis, prefix: PREFIX, ttlMs: 60_000 });
     github = await FakeGitHub.start();
     github.addRepo({ owner: 'acme', name: 'widgets', installationId: 77 });
-    const octokit = new ProbotOctokit({
-      throttle: { enabled: false },
-      retry: { enabled: false },
-      log: { debug() {}, info() {}, warn() {}, error() {} },
-      baseUrl: github.apiUrl,
-      auth: { appId: github.appId, privateKey: github.privateKeyPem, installationId: 77 },
-    });
+    const octokit = await installationOctokit(github, 77);
     forge = new GitHubForge(octokit, { ...fixtureRepo, path: REPO, webUrl: `${github.url}/${REPO}` });
     replies = {
       forge,

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { pino } from 'pino';
-import { ProbotOctokit } from 'probot';
 import { GitHubForge } from '../../src/forge/github/forge.js';
 import { Redactor } from '../../src/observability/redact.js';
 import { answerThreads, threadReplyMarker } from '../../src/tasks/turn-feedback.js';
 import { FakeGitHub } from '../kit/fake-github/index.js';
+import { installationOctokit } from '../kit/github-with-git.js';
 import { fixtureTask, fixtureTurn } from '../kit/tasks.js';
 
 /**
@@ -22,13 +22,7 @@ const deps = { redactor: new Redactor(), log: pino({ level: 'silent' }) };
 before(async () => {
   github = await FakeGitHub.start();
   github.addRepo({ owner: 'acme', name: 'widgets', installationId: 77 });
-  const octokit = new ProbotOctokit({
-    throttle: { enabled: false },
-    retry: { enabled: false },
-    log: { debug() {}, info() {}, warn() {}, error() {} },
-    baseUrl: github.apiUrl,
-    auth: { appId: github.appId, privateKey: github.privateKeyPem, installationId: 77 },
-  });
+  const octokit = await installationOctokit(github, 77);
   forge = new GitHubForge(octokit, {
     forge: 'github',
     installationId: 77,
